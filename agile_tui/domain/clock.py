@@ -1,0 +1,57 @@
+"""Time is injected: the app uses SystemClock, tests use FakeClock."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Wall-clock time, timezone-aware (UTC)."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start; never goes back."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, start: datetime | str = "2026-11-16T09:00:00+00:00", mono: float = 1000.0) -> None:
+        if isinstance(start, str):
+            start = datetime.fromisoformat(start)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=timezone.utc)
+        self._now = start
+        self._mono = mono
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def advance(self, seconds: float = 0.0, days: int = 0) -> None:
+        self._now += timedelta(seconds=seconds, days=days)
+        self._mono += seconds + days * 86400
+
+    def set_wall(self, when: datetime) -> None:
+        """Change the wall clock only (as a user or NTP would); monotonic time is not affected."""
+        self._now = when
+
+
+def today(clock: Clock) -> date:
+    return clock.now().date()
+
+
+def iso_date(value: date) -> str:
+    return value.isoformat()

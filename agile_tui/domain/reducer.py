@@ -1,0 +1,102 @@
+"""The one reducer: ``apply(state, op) -> state``. It is the only code that changes a room.
+
+An invalid op raises an ``OpRejected`` subclass that says why, and the state is untouched (states are
+immutable values, so there is nothing to roll back).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+from .errors import InvalidArgs, NothingToUndo, UnknownOpType
+from .model import State
+from .ops import OP_TYPES, Op
+from .tx import Tx
+
+Handler = Callable[[Tx, Mapping, Op], None]
+HANDLERS: dict[str, Handler] = {}
+UNDO_DEPTH = 100
+# Ops that are part of the room's history but not something a person takes back with `u`.
+NOT_UNDOABLE = {"undo", "redo", "room.setup", "standup.record", "metric.sample"}
+
+
+def handles(op_type: str) -> Callable[[Handler], Handler]:
+    if op_type not in OP_TYPES:  # pragma: no cover - a programming error
+        raise ValueError(f"{op_type} is not in OP_TYPES")
+
+    def register(fn: Handler) -> Handler:
+        HANDLERS[op_type] = fn
+        return fn
+
+    return register
+
+
+def apply(state: State, op: Op) -> State:
+    if op.type == "undo":
+        return _undo(state, op.actor)
+    if op.type == "redo":
+        return _redo(state, op.actor)
+    handler = HANDLERS.get(op.type)
+    if handler is None:
+        raise UnknownOpType(f"Unknown change {op.type!r}: this version of agile-tui cannot apply it.")
+    if not isinstance(op.args, Mapping):
+        raise InvalidArgs("The change's arguments must be a mapping.")
+    tx = Tx(state)
+    handler(tx, op.args, op)
+    if not tx.changed:
+        return state
+    if op.type in NOT_UNDOABLE:
+        return tx.commit()
+    entry = {"label": describe(op), **tx.inverse()}
+    undo = dict(state.undo)
+    undo[op.actor] = (*state.undo.get(op.actor, ())[-(UNDO_DEPTH - 1):], entry)
+    redo = dict(state.redo)
+    redo.pop(op.actor, None)
+    return tx.commit(undo=undo, redo=redo)
+
+
+def _undo(state: State, actor: str) -> State:
+    stack = state.undo.get(actor, ())
+    if not stack:
+        raise NothingToUndo("Nothing to undo.")
+    entry = stack[-1]
+    tx = Tx(state)
+    tx.restore(entry)
+    undo = dict(state.undo)
+    undo[actor] = stack[:-1]
+    redo = dict(state.redo)
+    redo[actor] = (*state.redo.get(actor, ()), {"label": entry["label"], **tx.inverse()})
+    return tx.commit(undo=undo, redo=redo)
+
+
+def _redo(state: State, actor: str) -> State:
+    stack = state.redo.get(actor, ())
+    if not stack:
+        raise NothingToUndo("Nothing to redo.")
+    entry = stack[-1]
+    tx = Tx(state)
+    tx.restore(entry)
+    redo = dict(state.redo)
+    redo[actor] = stack[:-1]
+    undo = dict(state.undo)
+    undo[actor] = (*state.undo.get(actor, ()), {"label": entry["label"], **tx.inverse()})
+    return tx.commit(undo=undo, redo=redo)
+
+
+def describe(op: Op) -> str:
+    """A short label for an op, shown as "Undid: …"."""
+    args = op.args
+    title = args.get("title") or args.get("name") or args.get("text") or ""
+    verb = op.type.replace(".", " ")
+    return f"{verb} {title!s}"[:80].strip()
+
+
+def apply_all(state: State, ops) -> State:
+    for op in ops:
+        state = apply(state, op)
+    return state
+
+
+# Handlers register themselves on import.
+from . import planning_ops as _planning_ops  # noqa: E402,F401
+from . import ritual_ops as _ritual_ops  # noqa: E402,F401

@@ -1,0 +1,246 @@
+"""Handlers for standups, blockers, metrics and retros (the records the rituals leave behind)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Mapping
+
+from . import rank as ranks
+from . import rules
+from .errors import InvalidArgs, RuleViolation
+from .model import (
+    DIRECTIONS,
+    RETRO_TEMPLATES,
+    SCOPES,
+    SUMMARIES,
+    Action,
+    Blocker,
+    Card,
+    Item,
+    MetricDef,
+    Retro,
+    Sample,
+    Sprint,
+    Standup,
+    Update,
+)
+from .ops import Op
+from .planning_ops import _last_rank, next_planned, sprint_create
+from .reducer import handles
+from .tx import Tx
+
+
+def _new_id(tx: Tx, coll: str, args: Mapping, what: str) -> str:
+    key = rules.ident(args, "id", what=what)
+    if tx.get(coll, key):
+        raise RuleViolation(f"A {what.lower().removeprefix('a ')} with id {key!r} already exists.")
+    return key
+
+
+def _member(tx: Tx, args: Mapping, key: str, what: str, required: bool = True) -> str | None:
+    member_id = rules.ident(args, key, what=what, required=required)
+    if member_id is not None:
+        tx.require("members", member_id)
+    return member_id
+
+
+# ----------------------------------------------------------------------------- blockers
+
+
+@handles("blocker.open")
+def blocker_open(tx: Tx, args: Mapping, op: Op) -> None:
+    blocker_id = _new_id(tx, "blockers", args, "A blocker")
+    member_id = _member(tx, args, "member_id", "A blocker's owner")
+    text = rules.text(args, "text", what="A blocker", required=True).strip()
+    item_id = rules.ident(args, "item_id", what="The linked item", required=False)
+    if item_id is not None:
+        tx.require("items", item_id)
+    helper_id = _member(tx, args, "helper_id", "Who helps", required=False)
+    opened_on = rules.iso_date(args, "opened_on", what="The opening date", default=op.date or None)
+    tx.put("blockers", Blocker(id=blocker_id, member_id=member_id, text=text, opened_on=opened_on,
+                               item_id=item_id, helper_id=helper_id))
+
+
+@handles("blocker.update")
+def blocker_update(tx: Tx, args: Mapping, op: Op) -> None:
+    blocker = tx.require("blockers", args.get("id"))
+    changes = {}
+    if "text" in args:
+        changes["text"] = rules.text(args, "text", what="A blocker", required=True).strip()
+    if "helper_id" in args:
+        changes["helper_id"] = _member(tx, args, "helper_id", "Who helps", required=False)
+    if "item_id" in args:
+        item_id = rules.ident(args, "item_id", what="The linked item", required=False)
+        if item_id is not None:
+            tx.require("items", item_id)
+        changes["item_id"] = item_id
+    tx.update("blockers", blocker.id, **changes)
+
+
+@handles("blocker.resolve")
+def blocker_resolve(tx: Tx, args: Mapping, op: Op) -> None:
+    blocker = tx.require("blockers", args.get("id"))
+    if blocker.resolved_on:
+        raise RuleViolation(f"That blocker was already resolved on {blocker.resolved_on}.")
+    tx.update("blockers", blocker.id, resolved_on=op.date or blocker.opened_on)
+
+
+# ----------------------------------------------------------------------------- standups
+
+
+@handles("standup.record")
+def standup_record(tx: Tx, args: Mapping, op: Op) -> None:
+    standup_id = _new_id(tx, "standups", args, "A standup")
+    day = rules.iso_date(args, "date", what="The standup date", default=op.date or None)
+    sprint_id = rules.ident(args, "sprint_id", what="The sprint", required=False)
+    if sprint_id is not None:
+        tx.require("sprints", sprint_id)
+    facilitator = _member(tx, args, "facilitator_id", "The facilitator", required=False) or ""
+    length = rules.number(args, "length_min", what="Meeting length", default=15, minimum=5, maximum=30,
+                          integer=True)
+    raw_updates = args.get("updates") or []
+    if not isinstance(raw_updates, list):
+        raise InvalidArgs("A standup's updates must be a list.")
+    updates = []
+    for raw in raw_updates:
+        if not isinstance(raw, Mapping):
+            raise InvalidArgs("Each standup update must be a mapping.")
+        updates.append(Update(
+            member_id=_member(tx, raw, "member_id", "A speaker"),
+            yesterday=rules.text(raw, "yesterday", what="Yesterday"),
+            today=rules.text(raw, "today", what="Today"),
+            blockers=rules.text(raw, "blockers", what="Blockers"),
+            airtime_s=rules.number(raw, "airtime_s", what="Airtime", default=0.0, minimum=0),
+            box_s=rules.number(raw, "box_s", what="Time box", default=0.0, minimum=0),
+            absent=bool(raw.get("absent", False)),
+        ))
+    parking = args.get("parking") or []
+    if not isinstance(parking, list) or not all(isinstance(p, str) for p in parking):
+        raise InvalidArgs("The parking lot must be a list of topics.")
+    tx.put("standups", Standup(id=standup_id, date=day, sprint_id=sprint_id, facilitator_id=facilitator,
+                               length_min=length, updates=tuple(updates), parking=tuple(parking)))
+
+
+# ----------------------------------------------------------------------------- metrics
+
+
+@handles("metric.define")
+def metric_define(tx: Tx, args: Mapping, op: Op) -> None:
+    metric_id = rules.ident(args, "id", what="A metric")
+    name = rules.text(args, "name", what="A metric's name", max_len=rules.MAX_NAME, required=True).strip()
+    for other in tx.all("metrics").values():
+        if other.name == name and other.id != metric_id:
+            raise RuleViolation(f"There is already a metric called {name!r}.")
+    tx.put("metrics", MetricDef(
+        id=metric_id,
+        name=name,
+        unit=rules.text(args, "unit", what="A unit", max_len=20),
+        target=rules.number(args, "target", what="A target", default=0.0, minimum=0),
+        direction=rules.choice(args, "direction", DIRECTIONS, what="Direction", default="higher"),
+        scope=rules.choice(args, "scope", SCOPES, what="Scope", default="team"),
+        summary=rules.choice(args, "summary", SUMMARIES, what="Summary", default="mean"),
+    ))
+
+
+@handles("metric.sample")
+def metric_sample(tx: Tx, args: Mapping, op: Op) -> None:
+    sample_id = _new_id(tx, "samples", args, "A sample")
+    metric = tx.require("metrics", args.get("metric_id"))
+    value = rules.number(args, "value", what=f"A value of {metric.name}")
+    if value is None:
+        raise InvalidArgs(f"A value of {metric.name} is required.")
+    if metric.unit == "%" and not 0 <= value <= 100:
+        raise RuleViolation(f"{metric.name} is a percentage; {value:g} is outside 0–100.")
+    tx.put("samples", Sample(
+        id=sample_id,
+        metric_id=metric.id,
+        date=rules.iso_date(args, "date", what="The sample date", default=op.date or None),
+        value=value,
+        member_id=_member(tx, args, "member_id", "The member", required=False),
+    ))
+
+
+# ----------------------------------------------------------------------------- retros
+
+
+@handles("retro.create")
+def retro_create(tx: Tx, args: Mapping, op: Op) -> None:
+    retro_id = _new_id(tx, "retros", args, "A retro")
+    sprint = tx.require("sprints", args.get("sprint_id"))
+    template = rules.choice(args, "template", (*RETRO_TEMPLATES, "custom"), what="Template", default="went-well")
+    if template == "custom":
+        columns = args.get("columns")
+        if (not isinstance(columns, list) or not 1 <= len(columns) <= 6
+                or not all(isinstance(c, str) and c.strip() and len(c) <= 40 for c in columns)):
+            raise InvalidArgs("Custom columns: 1 to 6 names of at most 40 characters.")
+        columns = tuple(c.strip() for c in columns)
+    else:
+        columns = RETRO_TEMPLATES[template]
+    tx.put("retros", Retro(id=retro_id, sprint_id=sprint.id, template=template, columns=columns,
+                           anonymous=bool(args.get("anonymous", True))))
+
+
+def _open_retro(tx: Tx, args: Mapping) -> Retro:
+    retro = tx.require("retros", args.get("retro_id"))
+    if retro.status == "closed":
+        raise RuleViolation("That retro is closed.")
+    return retro
+
+
+@handles("retro.card")
+def retro_card(tx: Tx, args: Mapping, op: Op) -> None:
+    retro = _open_retro(tx, args)
+    card_id = rules.ident(args, "id", what="A card")
+    column = args.get("column")
+    if column not in retro.columns:
+        raise InvalidArgs(f"{column!r} is not a column of this retro ({', '.join(retro.columns)}).")
+    text = rules.text(args, "text", what="A card", max_len=500, required=True).strip()
+    card = Card(id=card_id, column=column, text=text, author=op.actor)
+    tx.update("retros", retro.id, cards=(*retro.cards, card))
+
+
+@handles("retro.action")
+def retro_action(tx: Tx, args: Mapping, op: Op) -> None:
+    retro = _open_retro(tx, args)
+    action = Action(
+        id=rules.ident(args, "id", what="An action"),
+        title=rules.text(args, "title", what="An action", max_len=rules.MAX_TITLE, required=True).strip(),
+        owner=_member(tx, args, "owner", "The action's owner", required=False) or "",
+        due=rules.iso_date(args, "due", what="The due date") if args.get("due") else None,
+    )
+    tx.update("retros", retro.id, actions=(*retro.actions, action))
+
+
+@handles("retro.close")
+def retro_close(tx: Tx, args: Mapping, op: Op) -> None:
+    """Close the retro: each action item becomes an item of the next sprint (created if needed)."""
+    retro = tx.require("retros", args.get("id"))
+    if retro.status == "closed":
+        raise RuleViolation("That retro is already closed.")
+    sprint: Sprint = tx.require("sprints", retro.sprint_id)
+    target = _sprint_after(tx, sprint, op)
+    rank = _last_rank(tx, target)
+    actions = []
+    for action in retro.actions:
+        rank = ranks.after(rank)
+        item_id = f"{retro.id}-{action.id}"[:64]
+        tx.put("items", Item(id=item_id, title=action.title, rank=rank, owner=action.owner, sprint_id=target,
+                             created_on=op.date))
+        actions.append(Action(id=action.id, title=action.title, owner=action.owner, due=action.due,
+                              item_id=item_id))
+    tx.update("retros", retro.id, status="closed", actions=tuple(actions), closed_on=op.date)
+
+
+def _sprint_after(tx: Tx, sprint: Sprint, op: Op) -> str:
+    sprints = tx.all("sprints").values()
+    later = [s for s in sprints if s.status == "active" and s.start >= sprint.start and s.id != sprint.id]
+    if later:
+        return later[0].id
+    planned = next_planned(sprints, after=sprint)
+    if planned is not None:
+        return planned.id
+    spec = {"id": f"{sprint.id}-next", "name": f"After {sprint.name}"[: rules.MAX_NAME],
+            "start": (date.fromisoformat(sprint.start) + timedelta(days=sprint.days)).isoformat(),
+            "days": sprint.days, "capacity": sprint.capacity}
+    sprint_create(tx, spec, op)
+    return spec["id"]
