@@ -1,0 +1,192 @@
+"""The `agile-tui` command. Imports stay lazy so `--help` and `--version` answer at once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EPILOG = """commands:
+  agile-tui                      open the last room (or the demo on first run)
+  agile-tui --demo               open the demo room of a sales team (created on first use)
+  agile-tui export --format json|markdown [--room R]
+  agile-tui import backlog FILE.csv [--room R]
+  agile-tui rooms                list the rooms in the data folder
+
+data folder: --data-dir DIR, else $AGILE_TUI_DATA_DIR, else the platform's user data folder."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="DIR", help="where rooms are kept (default: $AGILE_TUI_DATA_DIR "
+                                                          "or the user data folder)")
+    common.add_argument("--room", metavar="R", help="the room (default: the last one opened)")
+    parser = argparse.ArgumentParser(
+        prog="agile-tui", parents=[common], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A keyboard-first terminal app for a team's live agile rituals.")
+    parser.add_argument("--version", action="version", version=f"agile-tui {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the demo room (created on first use)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    export = sub.add_parser("export", parents=[common], help="print a room as JSON or Markdown")
+    export.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    imp = sub.add_parser("import", parents=[common], help="import rows from a CSV file")
+    imp.add_argument("what", choices=("backlog",), help="what the file holds")
+    imp.add_argument("file", type=Path, help="the CSV file (title,owner,estimate,status)")
+    sub.add_parser("rooms", parents=[common], help="list the rooms in the data folder")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "import":
+            return cmd_import(args)
+        if args.command == "rooms":
+            return cmd_rooms(args)
+        return cmd_run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"agile-tui: {message}", file=sys.stderr)
+    return code
+
+
+def _room_name(args, memory) -> str:
+    if args.room:
+        return args.room
+    if getattr(args, "demo", False):
+        return "demo"
+    return memory.last_room or "demo"
+
+
+def cmd_run(args) -> int:
+    from .config import Memory, config_dir, data_dir
+    from .domain import SystemClock
+    from .store import RoomLocked, RoomStore
+
+    folder = data_dir(args.data_dir)
+    memory = Memory.load(folder)
+    room = _room_name(args, memory)
+    clock = SystemClock()
+    try:
+        store = RoomStore.open(folder, room)
+    except RoomLocked as locked:
+        return _fail(str(locked))
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    from .session import RoomSession
+
+    problems = list(store.problems)
+    session = RoomSession(store, clock=clock)
+    try:
+        if room == "demo" and store.seq == 0:
+            seed_demo(session)
+        memory.last_room = room
+        try:
+            memory.save()
+        except OSError:
+            pass
+        from .ui.app import make_app
+
+        app = make_app(session, memory=memory, config_dir=config_dir(), problems=problems)
+        app.run()
+    finally:
+        session.close()
+    return app.return_code or 0
+
+
+def seed_demo(session) -> None:
+    """Build the demo room through ops, relative to today."""
+    from .domain.demo import demo_ops
+
+    for op in demo_ops(session.clock.now().date()):
+        session.submit_op(op)
+    session.flush()
+
+
+def cmd_export(args) -> int:
+    from .config import Memory, data_dir
+    from .domain import SystemClock
+    from .domain.report import to_json, to_markdown
+    from .store import load_readonly
+
+    folder = data_dir(args.data_dir)
+    room = _room_name(args, Memory.load(folder))
+    try:
+        state, seq, problems = load_readonly(folder, room)
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    for problem in problems:
+        print(f"agile-tui: {problem}", file=sys.stderr)
+    if args.format == "json":
+        print(to_json(state, seq))
+    else:
+        print(to_markdown(state, SystemClock().now().date()), end="")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .config import Memory, data_dir
+    from .domain import OpRejected, SystemClock, apply, make_op
+    from .domain.backlog_csv import backlog_ops, decode
+    from .store import RoomLocked, RoomStore
+
+    folder = data_dir(args.data_dir)
+    room = _room_name(args, Memory.load(folder))
+    try:
+        text = decode(args.file.read_bytes())
+    except OSError as error:
+        return _fail(f"cannot read {args.file}: {error.strerror or error}")
+    except UnicodeDecodeError:
+        return _fail(f"{args.file} is not UTF-8 text; save it as UTF-8 CSV and try again.")
+    try:
+        store = RoomStore.open(folder, room)
+    except RoomLocked as locked:
+        return _fail(f"{locked}\nNothing was imported: the room belongs to the running app.")
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    try:
+        clock = SystemClock()
+        ops, problems = backlog_ops(text, store.state, lambda type, **kw: make_op(type, clock, **kw))
+        state = store.state
+        if not problems:
+            for line, op in enumerate(ops, start=2):
+                try:
+                    state = apply(state, op)
+                except OpRejected as refusal:
+                    problems.append(f"line {line}: {refusal.reason}")
+        if problems:
+            print(f"agile-tui: {args.file}: nothing imported; fix these rows:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        for op in ops:
+            store.append(op)
+        store.compact(state)
+        print(f"Imported {len(ops)} items into the backlog of room {room!r}.")
+        return 0
+    finally:
+        store.close()
+
+
+def cmd_rooms(args) -> int:
+    from .config import data_dir
+    from .store import list_rooms
+
+    folder = data_dir(args.data_dir)
+    rooms = list_rooms(folder)
+    if not rooms:
+        print(f"No rooms yet in {folder}. `agile-tui --demo` creates the demo room.")
+    for room in rooms:
+        print(room)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

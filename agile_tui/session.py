@@ -1,0 +1,114 @@
+"""The op pipeline of one open room: op -> reducer -> store (on a writer thread) -> saved.
+
+The UI calls ``submit``; the reducer runs at once (so the screen updates on the same key press) and the
+op is queued for a durable append on the writer thread. ``on_saved`` is called from that thread only
+after the op is on disk, which is when the UI may say "saved".
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .domain import Clock, Op, State, SystemClock, apply, make_op
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    seq: int  # ops on disk
+    pending: int  # ops still waiting for the disk
+    error: str | None = None
+
+
+class RoomSession:
+    def __init__(self, store, clock: Clock | None = None, actor: str = "local",
+                 on_saved: Callable[[SaveReport], None] | None = None) -> None:
+        self.store = store
+        self.clock = clock or SystemClock()
+        self.actor = actor
+        self.state: State = store.state
+        self.on_saved = on_saved
+        self._queue: queue.Queue[tuple[Op, State] | None] = queue.Queue()
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._writer = threading.Thread(target=self._write_loop, name="agile-tui-writer", daemon=True)
+        self._writer.start()
+        self.last_error: str | None = None
+        self._compactor: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ the UI side
+
+    def op(self, type: str, **args: Any) -> Op:
+        return make_op(type, self.clock, actor=self.actor, **args)
+
+    def submit(self, type: str, **args: Any) -> State:
+        """Apply an op now and queue it for the disk. Raises OpRejected (state untouched) when invalid."""
+        return self.submit_op(self.op(type, **args))
+
+    def submit_op(self, op: Op) -> State:
+        new = apply(self.state, op)
+        if new is self.state:
+            return new
+        self.state = new
+        with self._lock:
+            self._pending += 1
+        self._queue.put((op, new))
+        return new
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def flush(self) -> None:
+        """Wait until every submitted op is on disk."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Write what is pending, fold the journal into the snapshot, and release the room."""
+        self._queue.put(None)
+        self._writer.join()
+        if self._compactor is not None:
+            self._compactor.join()
+        self.store.close(self.state)
+
+    def _compact_in_background(self) -> None:
+        """Fold the journal into the snapshot off the writer thread, so appends never wait for it."""
+        if self._compactor is not None and self._compactor.is_alive():
+            return
+
+        def run() -> None:
+            try:
+                self.store.compact()
+            except (OSError, ValueError) as exc:  # the journal still has every op; try again later
+                self.last_error = f"Compaction postponed: {exc}"
+
+        self._compactor = threading.Thread(target=run, name="agile-tui-compact", daemon=True)
+        self._compactor.start()
+
+    # ------------------------------------------------------------------ the writer thread
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                op, state = job
+                error = None
+                try:
+                    seq = self.store.append(op, state=state)
+                    if self.store.should_compact():
+                        self._compact_in_background()
+                except OSError as exc:  # disk full, folder gone: say so, keep the op in memory
+                    error = f"Could not save to {getattr(self.store, 'folder', 'the data folder')}: {exc}"
+                    seq = getattr(self.store, "seq", 0)
+                with self._lock:
+                    self._pending -= 1
+                    pending = self._pending
+                self.last_error = error
+                if self.on_saved is not None:
+                    self.on_saved(SaveReport(seq=seq, pending=pending, error=error))
+            finally:
+                self._queue.task_done()

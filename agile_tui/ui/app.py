@@ -1,0 +1,238 @@
+"""The App: one screen per ritual (as modes), the op pipeline to the store, themes, help and commands."""
+
+from __future__ import annotations
+
+import asyncio
+
+import tomllib
+from datetime import date
+from functools import partial
+from pathlib import Path
+from typing import Iterable
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from ..config import Memory
+from ..domain import OpRejected
+from ..session import RoomSession, SaveReport
+from .screens.planning import PlanningScreen
+from .screens.records import MetricsScreen, RetroScreen, StandupScreen
+from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
+from .widgets.help_screen import HelpScreen
+from .widgets.room_bar import RoomBar
+
+RITUALS = {"planning": "1", "standup": "2", "metrics": "3", "retro": "4"}
+
+
+class RitualCommands(Provider):
+    """The app's own commands in the palette: rituals, sprint actions, undo, themes."""
+
+    def _commands(self) -> list[tuple[str, str, object]]:
+        app: AgileApp = self.app  # type: ignore[assignment]
+        commands = [(f"Go to {mode}", f"Open the {mode} screen (key {key})", partial(app.action_ritual, mode))
+                    for mode, key in RITUALS.items()]
+        planning_actions = [
+            ("New sprint", "Create a sprint (n on planning)", "new_sprint"),
+            ("Edit sprint and goal", "Name, dates, capacity and the one-sentence goal (E)", "edit_sprint"),
+            ("Start sprint", "Start the planned sprint; needs a goal (S)", "start_sprint"),
+            ("Close sprint", "Close the active sprint, carrying unfinished work (C)", "close_sprint"),
+            ("Add item", "Add an item to the focused list (a)", "add"),
+            ("Add team member", "A name and a role (T)", "add_member"),
+            ("Undo", "Take back your last change (u)", "undo"),
+            ("Redo", "Do again what undo took back (ctrl+r)", "redo"),
+            ("Toggle burndown", "Show or hide the burndown chart (B)", "toggle_chart"),
+        ]
+        for name, help_text, action in planning_actions:
+            commands.append((name, help_text, partial(app.planning_action, action)))
+        for theme in sorted(app.available_themes):
+            commands.append((f"Theme: {theme}", "Switch to this theme (remembered)", partial(app.set_theme, theme)))
+        commands.append(("Keys", "List every key of this screen (?)", app.action_help))
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class AgileApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "agile-tui"
+    MODES = {"planning": PlanningScreen, "standup": StandupScreen, "metrics": MetricsScreen, "retro": RetroScreen}
+    COMMANDS = App.COMMANDS | {RitualCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("1", "ritual('planning')", "Plan", id="app.planning"),
+        Binding("2", "ritual('standup')", "Standup", id="app.standup"),
+        Binding("3", "ritual('metrics')", "Metrics", id="app.metrics"),
+        Binding("4", "ritual('retro')", "Retro", id="app.retro"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, session: RoomSession, memory: Memory | None = None, config_dir: Path | None = None,
+                 problems: Iterable[str] = (), today: date | None = None) -> None:
+        super().__init__()
+        self.session = session
+        self.memory = memory
+        self.config_dir = config_dir
+        self.startup_problems = list(problems)
+        self._fixed_today = today
+        self._loop: asyncio.AbstractEventLoop | None = None
+        session.on_saved = self._saved_from_thread
+
+    # ------------------------------------------------------------------ set-up
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(STATUS_DEFAULTS)
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        folders = [shipped_folder()]
+        if self.config_dir is not None:
+            folders.append(self.config_dir / "themes")
+        themes, problems = load_themes(folders)
+        for theme in themes:
+            self.register_theme(theme)
+        for problem in problems:
+            self.notify(str(problem), severity="warning", timeout=8)
+        wanted = (self.memory.theme if self.memory else None) or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            if self.memory and self.memory.theme:
+                self.notify(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", severity="warning")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self._apply_keymap()
+        for problem in self.startup_problems:
+            self.notify(problem, severity="error", timeout=15)
+        self.switch_mode("planning")
+
+    def _apply_keymap(self) -> None:
+        """``<config>/keymap.toml``: ``binding-id = "keys"`` remaps any binding."""
+        if self.config_dir is None:
+            return
+        path = self.config_dir / "keymap.toml"
+        if not path.exists():
+            return
+        try:
+            keymap = tomllib.loads(path.read_text(encoding="utf-8"))
+            self.set_keymap({str(k): str(v) for k, v in keymap.items() if isinstance(v, str)})
+        except (OSError, tomllib.TOMLDecodeError) as error:
+            self.notify(f"keymap.toml was ignored: {error}", severity="warning")
+
+    def today(self) -> date:
+        return self._fixed_today or self.session.clock.now().date()
+
+    def status_styles(self) -> dict[str, str]:
+        variables = self.get_css_variables()
+        return {name: variables.get(name, "") for name in STATUS_DEFAULTS}
+
+    def watch_theme(self, theme: str) -> None:
+        if self.memory is not None and self.memory.theme != theme and theme in self.available_themes:
+            self.memory.theme = theme
+            try:
+                self.memory.save()
+            except OSError:
+                pass
+        if self.is_mounted and isinstance(self.screen, Screen) and hasattr(self.screen, "show_state"):
+            self.screen.show_state(self.session.state)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    # ------------------------------------------------------------------ the op pipeline
+
+    def submit(self, type: str, **args) -> str | None:
+        """Apply an op and redraw. Returns None when applied, else the reason it was refused (also shown)."""
+        try:
+            self.session.submit(type, **args)
+        except OpRejected as refusal:
+            self.notify(Text(refusal.reason), severity="error", timeout=6)
+            return refusal.reason
+        self._set_save_status("saving")
+        screen = self.screen
+        if hasattr(screen, "show_state"):
+            screen.show_state(self.session.state)
+        return None
+
+    def _saved_from_thread(self, report: SaveReport) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            loop.call_soon_threadsafe(self._saved, report)
+        except RuntimeError:
+            pass  # the app is shutting down; the op is on disk all the same
+
+    def _saved(self, report: SaveReport) -> None:
+        if report.error:
+            self._set_save_status(f"not saved: {report.error}")
+            self.notify(report.error, severity="error", timeout=10)
+        elif report.pending == 0:
+            self._set_save_status("saved")
+
+    def _set_save_status(self, status: str) -> None:
+        for bar in self.screen.query(RoomBar):
+            bar.save_status = status
+
+    # ------------------------------------------------------------------ actions
+
+    def action_ritual(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def planning_action(self, action: str) -> None:
+        self.action_ritual("planning")
+        self.call_after_refresh(lambda: getattr(self.get_screen_for_mode("planning"), f"action_{action}")())
+
+    def get_screen_for_mode(self, mode: str) -> Screen:
+        return self._screen_stacks[mode][-1] if self._screen_stacks.get(mode) else self.screen
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        rows: list[tuple[str, str, str]] = []
+        seen: set[str] = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.action in seen and not binding.description:
+                continue
+            where = "everywhere" if active.node is self else getattr(screen, "TITLE_TEXT", "this screen")
+            if active.node is not self and active.node is not screen:
+                where = type(active.node).__name__
+            rows.append((key_label(key), binding.tooltip or binding.description or binding.action,
+                         where))
+        rows.append(("ctrl+p", "Command palette: every command of the app", "everywhere"))
+        self.push_screen(HelpScreen(getattr(screen, "TITLE_TEXT", "agile-tui"), rows))
+
+    async def action_quit(self) -> None:
+        await asyncio.to_thread(self.session.flush)
+        self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+
+
+KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
+
+
+def key_label(key: str) -> str:
+    return KEY_NAMES.get(key, key)
+
+
+def make_app(session: RoomSession, **kwargs) -> AgileApp:
+    return AgileApp(session, **kwargs)
+
+
+__all__ = ["AgileApp", "make_app"]

@@ -1,0 +1,377 @@
+"""Planning (key 1): the sprint and the backlog side by side with the burndown, edited at keyboard speed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Input, Static
+
+from ...domain import new_id, planning
+from ...domain.model import ITEM_KINDS, ROLES
+from ...domain.planning_ops import next_planned
+from ..text import safe
+from ..widgets.burndown import BurndownChart
+from ..widgets.dialogs import CloseSprintDialog, MemberDialog, PromptDialog, SprintDialog, next_start
+from ..widgets.item_editor import ItemEditor
+from ..widgets.item_table import ItemTable
+from ..widgets.room_bar import RoomBar
+from .base import RitualScreen
+
+
+class PlanningScreen(RitualScreen):
+    TITLE_TEXT = "Planning"
+    BINDINGS = [
+        Binding("a", "add", "Add", id="planning.add", tooltip="Add an item to the focused list"),
+        Binding("e", "edit", "Edit", id="planning.edit", tooltip="Edit the selected item"),
+        Binding("d", "delete", "Delete", id="planning.delete", tooltip="Delete the selected item (u undoes)"),
+        Binding("u", "undo", "Undo", id="planning.undo"),
+        Binding("ctrl+r", "redo", "Redo", id="planning.redo"),
+        Binding("space", "cycle_status", "Status", id="planning.status", tooltip="todo → doing → done"),
+        Binding("b", "block", "Block", id="planning.block", tooltip="Mark blocked, with a note"),
+        Binding("K", "move(-1)", "Move up", id="planning.move_up", show=False),
+        Binding("J", "move(1)", "Move down", id="planning.move_down", show=False),
+        Binding("m", "move_list", "Sprint⇄backlog", id="planning.move_list"),
+        Binding("slash", "filter", "Filter", id="planning.filter"),
+        Binding("n", "new_sprint", "New sprint", id="planning.new_sprint", show=False),
+        Binding("E", "edit_sprint", "Edit sprint", id="planning.edit_sprint", show=False,
+                tooltip="Name, dates, capacity and goal"),
+        Binding("S", "start_sprint", "Start sprint", id="planning.start_sprint", show=False),
+        Binding("C", "close_sprint", "Close sprint", id="planning.close_sprint", show=False),
+        Binding("T", "add_member", "Add member", id="planning.add_member", show=False,
+                tooltip="Add a team member with a role"),
+        Binding("B", "toggle_chart", "Burndown", id="planning.burndown", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="planning.clear_filter", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._filter = ""
+        self._chart_wanted: bool | None = None
+        self._last_table: ItemTable | None = None
+
+    def compose(self) -> ComposeResult:
+        yield RoomBar(id="room-bar")
+        yield Input(placeholder="Filter: words, owner:NAME, status:todo|doing|done|blocked", id="filter")
+        with Horizontal(id="planning-body"):
+            with Vertical(id="lists"):
+                yield Static(id="sprint-heading", classes="list-heading")
+                yield ItemTable("sprint", id="sprint-table")
+                yield Static(id="backlog-heading", classes="list-heading")
+                yield ItemTable(None, id="backlog-table")
+            yield BurndownChart(id="burndown")
+        yield ItemEditor(id="item-editor")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one(ItemEditor).display = False
+        self.query_one("#sprint-table").focus()
+        self.show_state(self.app.session.state)
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _layout(self) -> None:
+        wide = self.size.width >= 110
+        show_chart = wide if self._chart_wanted is None else self._chart_wanted
+        chart = self.query_one(BurndownChart)
+        chart.display = show_chart
+
+    def draw(self, state) -> None:
+        today = self.app.today()
+        sprint = planning.planning_sprint(state)
+        names = self._names(state)
+        ages = {i: planning.open_blocker_days(state, i, today) for i in
+                {b.item_id for b in state.blockers.values() if b.item_id and not b.resolved_on}}
+        ages = {k: v for k, v in ages.items() if v is not None}
+        styles = self.app.status_styles()
+        sprint_table = self.query_one("#sprint-table", ItemTable)
+        sprint_table.list_id = sprint.id if sprint else "sprint"
+        sprint_items = planning.items_in(state, sprint.id) if sprint else []
+        backlog_items = planning.items_in(state, None)
+        if self._filter:
+            sprint_items = [i for i in sprint_items if planning.matches(state, i, self._filter)]
+            backlog_items = [i for i in backlog_items if planning.matches(state, i, self._filter)]
+        sprint_table.sync(sprint_items, names, ages, styles)
+        self.query_one("#backlog-table", ItemTable).sync(backlog_items, names, ages, styles)
+        self._headings(state, sprint, today)
+        chart = self.query_one(BurndownChart)
+        if chart.display:
+            if sprint is not None and sprint.status == "active":
+                chart.show(planning.burndown(state, sprint, today), f"Burndown · {sprint.name}")
+            else:
+                chart.show(None, "Burndown: starts with the sprint")
+
+    def _names(self, state) -> dict[str, str]:
+        cached = getattr(self, "_names_cache", None)
+        if cached is None or cached[0] is not state.members:
+            self._names_cache = (state.members, {m.id: m.name for m in state.members.values()})
+        return self._names_cache[1]
+
+    def _headings(self, state, sprint, today: date) -> None:
+        heading = Text(no_wrap=True, overflow="ellipsis")
+        if sprint is None:
+            heading.append("No sprint yet", style="bold")
+            heading.append(" · n creates one, then m moves backlog items into it", style="dim")
+        else:
+            items = [i for i in state.items.values() if i.sprint_id == sprint.id]
+            committed = planning.points(items)
+            done = planning.points(i for i in items if i.status == "done")
+            heading.append_text(safe(sprint.name, style="bold"))
+            heading.append(f" · {sprint.status} · ")
+            over = sprint.capacity and committed > sprint.capacity
+            heading.append(f"{committed}/{sprint.capacity} pts committed", style="bold")
+            if over:
+                heading.append(f" (over capacity by {committed - sprint.capacity})", style="bold")
+            heading.append(f" · {done} done")
+            if sprint.status == "planned":
+                heading.append(" · S starts it", style="dim")
+        self.query_one("#sprint-heading", Static).update(heading)
+        backlog = [i for i in state.items.values() if i.sprint_id is None]
+        filt = Text.assemble(" · filter: ", safe(self._filter, style="italic")) if self._filter else ""
+        self.query_one("#backlog-heading", Static).update(Text.assemble(
+            ("Backlog", "bold"), f" · {len(backlog)} items · {planning.points(backlog)} points", filt))
+
+    # ------------------------------------------------------------------ helpers
+
+    def _table(self) -> ItemTable:
+        focused = self.focused
+        if isinstance(focused, ItemTable):
+            return focused
+        return self._last_table or self.query_one("#sprint-table", ItemTable)
+
+    def on_descendant_focus(self, event) -> None:
+        if isinstance(event.widget, ItemTable):
+            self._last_table = event.widget
+
+    def _selected(self):
+        item_id = self._table().selected_id
+        return self.app.session.state.items.get(item_id) if item_id else None
+
+    def _submit(self, type: str, **args) -> str | None:
+        """Send an op; returns the refusal's reason (also shown), or None when it was applied."""
+        return self.app.submit(type, **args)
+
+    def _list_sprint_id(self, table: ItemTable) -> str | None:
+        if table.id == "backlog-table":
+            return None
+        sprint = planning.planning_sprint(self.app.session.state)
+        return sprint.id if sprint else None
+
+    # ------------------------------------------------------------------ item actions
+
+    def action_add(self) -> None:
+        table = self._table()
+        list_id = self._list_sprint_id(table)
+        if table.id == "sprint-table" and list_id is None:
+            self.app.notify("There is no sprint to add to yet: n creates one (or add to the backlog).",
+                            severity="warning")
+            return
+        self._last_table = table
+        where = "the backlog" if list_id is None else "the sprint"
+        self.query_one(ItemEditor).open(heading=f"New item in {where}", item_id=None, list_id=list_id,
+                                        members=self._member_names())
+
+    def action_edit(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        self._last_table = self._table()
+        state = self.app.session.state
+        owner = state.members.get(item.owner)
+        self.query_one(ItemEditor).open(heading="Edit item", item_id=item.id, list_id=item.sprint_id,
+                                        members=self._member_names(), title=item.title,
+                                        owner=owner.name if owner else "", estimate=item.estimate,
+                                        kind=item.kind)
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, ItemTable):
+            self.action_edit()
+
+    def _member_names(self) -> list[str]:
+        return [m.name for m in self.app.session.state.members.values() if m.active]
+
+    @on(ItemEditor.Submitted)
+    def _save_item(self, event: ItemEditor.Submitted) -> None:
+        state = self.app.session.state
+        owner_id = ""
+        if event.owner.strip():
+            wanted = event.owner.strip().casefold()
+            matches = [m for m in state.members.values() if m.name.casefold() == wanted] or \
+                      [m for m in state.members.values() if m.name.casefold().startswith(wanted)]
+            if len(matches) != 1:
+                event.editor.show_error(f"Owner: no single team member matches {event.owner.strip()!r}.")
+                return
+            owner_id = matches[0].id
+        kind = event.kind.strip().casefold() or "task"
+        args = dict(title=event.title, owner=owner_id, estimate=event.estimate.strip(), kind=kind)
+        if kind not in ITEM_KINDS:
+            event.editor.show_error(f"Kind is one of {', '.join(ITEM_KINDS)}.")
+            return
+        if event.item_id is None:
+            item_id = new_id("item-")
+            error = self._submit("item.add", id=item_id, sprint_id=event.list_id, **args)
+        else:
+            item_id = event.item_id
+            error = self._submit("item.update", id=item_id, **args)
+        if error:
+            event.editor.show_error(error)
+            return
+        table = self._last_table if self._last_table else self._table()
+        table.select(item_id)
+        if event.item_id is None:
+            # Stay in the editor for the next item: keyboard speed.
+            event.editor.open(heading=event.editor.query_one("#editor-label").content, item_id=None,
+                              list_id=event.list_id, members=self._member_names())
+            self.app.notify(f"Added {event.title.strip()[:40]!r}", timeout=2)
+        else:
+            event.editor.action_close()
+
+    @on(ItemEditor.Closed)
+    def _editor_closed(self) -> None:
+        (self._last_table or self.query_one("#sprint-table", ItemTable)).focus()
+
+    def action_delete(self) -> None:
+        item = self._selected()
+        if item is not None and not self._submit("item.delete", id=item.id):
+            self.app.notify(Text.assemble("Deleted ", safe(item.title, max_cells=40), " · u undoes"), timeout=4)
+
+    def action_undo(self) -> None:
+        self._history("undo")
+
+    def action_redo(self) -> None:
+        self._history("redo")
+
+    def _history(self, which: str) -> None:
+        state = self.app.session.state
+        stack = (state.undo if which == "undo" else state.redo).get(self.app.session.actor, ())
+        label = stack[-1]["label"] if stack else ""
+        if not self._submit(which):
+            self.app.notify(Text.assemble("Undid: " if which == "undo" else "Redid: ", safe(label)), timeout=3)
+
+    def action_cycle_status(self) -> None:
+        item = self._selected()
+        if item is not None:
+            self._submit("item.update", id=item.id, status=planning.next_status(item.status))
+
+    def action_block(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+
+        def save(note: str) -> str | None:
+            return self._submit("item.update", id=item.id, status="blocked", note=note)
+
+        self.app.push_screen(PromptDialog(f"What blocks {item.title[:60]}?", "The blocker, in a few words",
+                                          save, value=item.note))
+
+    def action_move(self, delta: int) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        rank = planning.moved_rank(self.app.session.state, item.id, delta)
+        if rank is not None:
+            self._submit("item.update", id=item.id, rank=rank)
+
+    def action_move_list(self) -> None:
+        item = self._selected()
+        if item is None:
+            return
+        state = self.app.session.state
+        sprint = planning.planning_sprint(state)
+        if item.sprint_id is None:
+            if sprint is None:
+                self.app.notify("There is no sprint to move it into: n creates one.", severity="warning")
+                return
+            self._submit("item.update", id=item.id, sprint_id=sprint.id)
+        else:
+            self._submit("item.update", id=item.id, sprint_id=None)
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self._filter = event.value.strip()
+        self.draw(self.app.session.state)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        (self._last_table or self.query_one("#sprint-table", ItemTable)).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self._filter:
+            box.value = ""
+            box.display = False
+            self._filter = ""
+            self.draw(self.app.session.state)
+            self.query_one("#sprint-table", ItemTable).focus()
+
+    # ------------------------------------------------------------------ sprints
+
+    def action_new_sprint(self) -> None:
+        state = self.app.session.state
+        number = len(state.sprints) + 1
+        start = next_start(state.sprints.values(), self.app.today())
+        self.app.push_screen(SprintDialog(None, start, f"Sprint {number}", self._save_sprint))
+
+    def action_edit_sprint(self) -> None:
+        sprint = planning.planning_sprint(self.app.session.state)
+        if sprint is None:
+            self.action_new_sprint()
+            return
+        self.app.push_screen(SprintDialog(sprint, self.app.today(), sprint.name, self._save_sprint))
+
+    def _save_sprint(self, sprint, values: dict) -> str | None:
+        if sprint is None:
+            return self._submit("sprint.create", id=new_id("sprint-"), **values)
+        return self._submit("sprint.update", id=sprint.id, **values)
+
+    def action_start_sprint(self) -> None:
+        state = self.app.session.state
+        sprint = next_planned(state.sprints.values())
+        if sprint is None:
+            self.app.notify("No planned sprint to start: n creates one.", severity="warning")
+            return
+        if not self._submit("sprint.start", id=sprint.id):
+            self.app.notify(Text.assemble("Started ", safe(sprint.name), ". Go!"))
+
+    def action_close_sprint(self) -> None:
+        state = self.app.session.state
+        sprint = planning.active_sprint(state)
+        if sprint is None:
+            self.app.notify("No active sprint to close.", severity="warning")
+            return
+        items = planning.items_in(state, sprint.id)
+        unfinished = [i for i in items if i.status != "done"]
+        done = planning.points(i for i in items if i.status == "done")
+
+        def close(sprint, carry: dict) -> str | None:
+            return self._submit("sprint.close", id=sprint.id, carry=carry)
+
+        self.app.push_screen(CloseSprintDialog(sprint, unfinished, done, close))
+
+    def action_toggle_chart(self) -> None:
+        self._chart_wanted = not self.query_one(BurndownChart).display
+        self._layout()
+        self.draw(self.app.session.state)
+
+
+    def action_add_member(self) -> None:
+        def save(name: str, role: str) -> str | None:
+            return self._submit("member.add", id=new_id("member-"), name=name, role=role)
+
+        self.app.push_screen(MemberDialog(list(ROLES), save))

@@ -1,0 +1,140 @@
+"""Standup (2), metrics (3) and retro (4) until their live rituals land: each says plainly what is coming
+and shows the records the room already holds."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+
+from ..text import safe
+from ..widgets.room_bar import RoomBar
+from .base import RitualScreen
+
+
+class RecordScreen(RitualScreen):
+    COMING = ""
+
+    def compose(self) -> ComposeResult:
+        yield RoomBar(id="room-bar")
+        with VerticalScroll(classes="records"):
+            yield Static(Text(self.COMING), classes="coming")
+            yield from self.body()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_state(self.app.session.state)
+
+    def body(self) -> ComposeResult:  # pragma: no cover - overridden
+        yield from ()
+
+    @staticmethod
+    def fill(table: DataTable, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        table.clear(columns=True)
+        table.add_columns(*columns)
+        for row in rows:
+            table.add_row(*(cell if isinstance(cell, Text) else safe(cell) for cell in row))
+
+
+def _name(state, member_id: str | None) -> str:
+    member = state.members.get(member_id or "")
+    return member.name if member else "—"
+
+
+class StandupScreen(RecordScreen):
+    TITLE_TEXT = "Standup"
+    COMING = ("Coming next on this screen: the timed standup round — a countdown per speaker, yesterday / "
+              "today / blockers captured as people talk, and a parking lot. Below: the standups and blockers "
+              "this room already has.")
+
+    def body(self) -> ComposeResult:
+        yield Static(Text("Open blockers", style="bold"), classes="list-heading")
+        yield DataTable(id="blockers-table", cursor_type="row", zebra_stripes=True)
+        yield Static(Text("Recent standups", style="bold"), classes="list-heading")
+        yield DataTable(id="standups-table", cursor_type="row", zebra_stripes=True)
+
+    def draw(self, state) -> None:
+        today = self.app.today()
+        blockers = sorted((b for b in state.blockers.values() if not b.resolved_on), key=lambda b: b.opened_on)
+        self.fill(self.query_one("#blockers-table", DataTable), ("Age", "Who", "Blocker", "Helping", "Item"), [
+            (Text(f"day {(today - date.fromisoformat(b.opened_on)).days}", style="bold"), _name(state, b.member_id),
+             b.text, _name(state, b.helper_id), state.items[b.item_id].title if b.item_id in state.items else "—")
+            for b in blockers])
+        standups = sorted(state.standups.values(), key=lambda s: s.date, reverse=True)[:14]
+        rows = []
+        for s in standups:
+            spoke = [u for u in s.updates if not u.absent]
+            total = sum(u.airtime_s for u in spoke)
+            rows.append((s.date, _name(state, s.facilitator_id), f"{len(spoke)} of {len(s.updates)}",
+                         f"{int(total // 60)}:{int(total % 60):02d}", "; ".join(s.parking) or "—"))
+        self.fill(self.query_one("#standups-table", DataTable),
+                  ("Date", "Facilitator", "Spoke", "Total time", "Parking lot"), rows)
+
+
+class MetricsScreen(RecordScreen):
+    TITLE_TEXT = "Metrics"
+    COMING = ("Coming next on this screen: the live metrics board — sparklines against targets with "
+              "red / amber / green status, detail charts, and samples added from the keyboard, CSV or the hub. "
+              "Below: the metrics this room tracks and their latest values.")
+
+    def body(self) -> ComposeResult:
+        yield DataTable(id="metrics-table", cursor_type="row", zebra_stripes=True)
+
+    def draw(self, state) -> None:
+        latest: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for sample in state.samples.values():
+            counts[sample.metric_id] = counts.get(sample.metric_id, 0) + 1
+            if sample.date > latest.get(sample.metric_id, ""):
+                latest[sample.metric_id] = sample.date
+        rows = []
+        for metric in sorted(state.metrics.values(), key=lambda m: m.name):
+            day = latest.get(metric.id)
+            values = [s.value for s in state.samples.values() if s.metric_id == metric.id and s.date == day]
+            value = (sum(values) / len(values)) if values else None
+            arrow = "≥" if metric.direction == "higher" else "≤"
+            rows.append((metric.name, f"{arrow} {metric.target:g} {metric.unit}".strip(),
+                         f"{value:.1f} {metric.unit}".strip() if value is not None else "no data",
+                         day or "—", str(counts.get(metric.id, 0)), metric.scope))
+        self.fill(self.query_one("#metrics-table", DataTable),
+                  ("Metric", "Target", "Latest (mean)", "On", "Samples", "Scope"), rows)
+
+
+class RetroScreen(RecordScreen):
+    TITLE_TEXT = "Retro"
+    COMING = ("Coming next on this screen: the retrospective — private reflect, grouping by keyboard, dot "
+              "voting hidden until reveal, discussion with timers, and action items that become sprint work. "
+              "Below: the latest retro and where its actions stand.")
+
+    def body(self) -> ComposeResult:
+        yield Static(id="retro-summary", classes="list-heading")
+        yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
+
+    def draw(self, state) -> None:
+        retros = sorted(state.retros.values(), key=lambda r: (r.closed_on or "9999", r.id))
+        summary = self.query_one("#retro-summary", Static)
+        if not retros:
+            summary.update("No retro yet.")
+            self.fill(self.query_one("#actions-table", DataTable), ("Action", "Owner", "Due", "Now"), [])
+            return
+        retro = retros[-1]
+        sprint = state.sprints.get(retro.sprint_id)
+        counts = ", ".join(f"{col}: {sum(1 for c in retro.cards if c.column == col)}" for col in retro.columns)
+        summary.update(Text.assemble(("Retro of ", "bold"), safe(sprint.name if sprint else "?", style="bold"),
+                                     f" · {retro.status} · cards — {counts}"))
+        rows = []
+        for action in retro.actions:
+            item = state.items.get(action.item_id or "")
+            where = "—"
+            if item is not None:
+                home = state.sprints.get(item.sprint_id or "")
+                where = f"{item.status} in {home.name if home else 'backlog'}"
+            rows.append((action.title, _name(state, action.owner), action.due or "—", where))
+        self.fill(self.query_one("#actions-table", DataTable), ("Action", "Owner", "Due", "Now"), rows)
+
+
+

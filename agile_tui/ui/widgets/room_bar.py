@@ -1,0 +1,58 @@
+"""The header on every screen: room, sprint, goal and days left, and whether changes are saved."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ...domain import planning
+from ..text import safe
+
+
+class RoomBar(Widget):
+    """Two lines: where you are, then the sprint goal pinned."""
+
+    save_status: reactive[str] = reactive("saved")
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._state = None
+        self._today = None
+
+    def show(self, state, today) -> None:
+        self._state, self._today = state, today
+        self.refresh()
+
+    def render(self) -> Text:
+        state, today = self._state, self._today
+        line = Text(no_wrap=True, end="")
+        line.append(" agile-tui ", style="bold reverse")
+        if state is None:
+            return line
+        line.append("  room ")
+        line.append_text(safe(state.room.name, style="bold"))
+        line.append(" · ")
+        line.append_text(safe(state.room.team))
+        sprint = planning.planning_sprint(state)
+        line.append("   ")
+        if sprint is None:
+            line.append("no sprint yet (n creates one)", style="italic")
+            goal = Text("Goal: —", no_wrap=True)
+        else:
+            line.append_text(safe(sprint.name, style="bold"))
+            if sprint.status == "active":
+                left = planning.days_left(sprint, today)
+                line.append(f" · {left} day{'s' if left != 1 else ''} left")
+            else:
+                line.append(f" · {sprint.status}, starts {sprint.start}")
+            goal = Text("Goal: ", style="bold", no_wrap=True, overflow="ellipsis")
+            goal.append_text(safe(sprint.goal) if sprint.goal else Text("not set yet (E edits the sprint)",
+                                                                         style="italic"))
+        status = self.save_status
+        marker = {"saved": "✓ saved", "saving": "… saving"}.get(status, f"✗ {status}")
+        pad = max(1, self.size.width - line.cell_len - len(marker) - 1)
+        line.append(" " * pad)
+        line.append(marker, style="bold" if status not in ("saved", "saving") else "")
+        goal.pad_left(1)
+        return Text("\n").join([line, goal])

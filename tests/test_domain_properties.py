@@ -1,0 +1,386 @@
+"""Property tests of the one reducer (Hypothesis, stateful).
+
+A machine applies random ops of every type, with random args (sometimes valid, sometimes not), ids drawn from
+small pools so they collide, by three actors who also undo and redo. After every step:
+
+(a) the room is valid (``check_invariants``) and a refused op left the state exactly as it was;
+(b) at the end, replaying the accepted ops from the empty state gives the same state, also after a JSON round
+    trip of each op;
+(c) every accepted undoable op, undone at once by its actor, gives back exactly the earlier ``content()``, and
+    redone gives back the later one.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from agile_tui.domain import FakeClock, Op, OpRejected, State, apply
+from agile_tui.domain import rank as ranks
+from agile_tui.domain.model import (
+    ESTIMATES,
+    ITEM_KINDS,
+    ITEM_STATUSES,
+    RETRO_TEMPLATES,
+    ROLES,
+    SPRINT_STATUSES,
+)
+from agile_tui.domain.reducer import NOT_UNDOABLE, UNDO_DEPTH
+from agile_tui.domain.rules import MAX_SPRINT_DAYS, MIN_SPRINT_DAYS, goal_problem
+
+# ----------------------------------------------------------------------------- the invariants
+
+
+def check_invariants(state: State) -> None:
+    """Everything that must hold of any room the reducer can produce."""
+    members, sprints, items = state.members, state.sprints, state.items
+
+    def member_ref(value, what: str, allow_empty: bool = True) -> None:
+        ok = (allow_empty and value in ("", None)) or value in members
+        assert ok, f"{what} refers to missing member {value!r}"
+
+    for name in ("members", "sprints", "items", "blockers", "standups", "metrics", "samples", "retros"):
+        for key, entity in getattr(state, name).items():
+            assert entity.id == key, f"{name}[{key!r}] holds id {entity.id!r}"
+
+    for m in members.values():
+        assert isinstance(m.name, str) and m.name.strip() and len(m.name) <= 60
+        assert isinstance(m.role, str) and m.role.strip()
+
+    for s in sprints.values():
+        assert s.status in SPRINT_STATUSES
+        assert isinstance(s.days, int) and MIN_SPRINT_DAYS <= s.days <= MAX_SPRINT_DAYS, s
+        date.fromisoformat(s.start)
+        assert s.name.strip()
+        assert s.goal == "" or goal_problem(s.goal) is None, f"sprint {s.id} has an invalid goal {s.goal!r}"
+        if s.status == "active":
+            assert goal_problem(s.goal) is None, f"active sprint {s.id} without a valid goal"
+            assert s.started_on
+        if s.status == "closed":
+            assert isinstance(s.velocity, int) and s.velocity >= 0 and s.closed_on
+        else:
+            assert s.velocity is None and s.closed_on is None
+    active = [s.id for s in sprints.values() if s.status == "active"]
+    assert len(active) <= 1, f"more than one active sprint: {active}"
+
+    for i in items.values():
+        member_ref(i.owner, f"item {i.id}'s owner")
+        assert i.sprint_id is None or i.sprint_id in sprints, f"item {i.id} is in missing sprint {i.sprint_id!r}"
+        assert i.estimate in ("", *ESTIMATES), i
+        assert i.status in ITEM_STATUSES and i.kind in ITEM_KINDS, i
+        if i.status == "blocked":
+            assert i.note.strip(), f"blocked item {i.id} without a note"
+        else:
+            assert i.note == "", f"item {i.id} is {i.status} but keeps a blocked note"
+        assert (i.status == "done") == (i.done_on is not None), i
+        assert ranks.is_rank(i.rank), f"item {i.id} has invalid rank {i.rank!r}"
+        assert isinstance(i.title, str) and i.title.strip()
+        assert i.value is None or i.value >= 0
+
+    for b in state.blockers.values():
+        member_ref(b.member_id, f"blocker {b.id}", allow_empty=False)
+        member_ref(b.helper_id, f"blocker {b.id}'s helper")
+    for u in state.standups.values():
+        assert u.sprint_id is None or u.sprint_id in sprints, f"standup {u.id} of missing sprint {u.sprint_id!r}"
+        member_ref(u.facilitator_id, f"standup {u.id}'s facilitator")
+        for update in u.updates:
+            member_ref(update.member_id, f"standup {u.id}'s speaker", allow_empty=False)
+        assert 5 <= u.length_min <= 30
+    for x in state.samples.values():
+        assert x.metric_id in state.metrics, f"sample {x.id} of missing metric {x.metric_id!r}"
+        member_ref(x.member_id, f"sample {x.id}")
+    for r in state.retros.values():
+        assert r.sprint_id in sprints, f"retro {r.id} of missing sprint {r.sprint_id!r}"
+        assert r.status in ("open", "closed")
+        assert all(c.column in r.columns for c in r.cards)
+        for a in r.actions:
+            member_ref(a.owner, f"retro {r.id}'s action owner")
+            if r.status == "closed":
+                assert a.item_id is not None
+
+    for actor, stack in state.undo.items():
+        assert len(stack) <= UNDO_DEPTH, actor
+
+    data = state.to_dict()
+    assert State.from_dict(data) == state, "State.from_dict(state.to_dict()) does not round-trip"
+    assert State.from_dict(json.loads(json.dumps(data))) == state, "the state does not survive JSON"
+
+
+# ----------------------------------------------------------------------------- random ops
+
+ACTORS = ("ann", "bob", "cy")
+MEMBERS = ("m1", "m2", "m3")
+SPRINTS = ("s1", "s2", "s3", "s1-next")
+ITEMS = ("i1", "i2", "i3", "i4", "r1-a1")
+BLOCKERS = ("b1", "b2")
+STANDUPS = ("u1", "u2")
+METRICS = ("k1", "k2")
+SAMPLES = ("x1", "x2", "x3")
+RETROS = ("r1", "r2")
+ACTIONS = ("a1", "a2")
+CARDS = ("c1", "c2")
+BAD_IDS = ("", None, 7, "ghost", "x" * 65)
+COLUMNS = sorted({c for cols in RETRO_TEMPLATES.values() for c in cols}) + ["Nope"]
+
+
+def mostly(valid: st.SearchStrategy, *invalid) -> st.SearchStrategy:
+    """A valid value nine times out of ten, else one of ``invalid`` (shrinks towards valid values)."""
+    if not invalid:
+        return valid
+    bad = st.sampled_from(invalid)
+    return st.integers(0, 9).flatmap(lambda n: bad if n == 9 else valid)
+
+
+def ident(pool) -> st.SearchStrategy:
+    return mostly(st.sampled_from(pool), *BAD_IDS)
+
+
+def opt_ident(pool) -> st.SearchStrategy:
+    return st.one_of(st.none(), ident(pool))
+
+
+texts = mostly(st.sampled_from(["Call Acme", "签下三单", "  padded  ", "[bold]markup[/]", "Demo 🚀"]),
+               "", "   ", None, 5, "t" * 201)
+names = mostly(st.sampled_from(["Ann", "Bob", "Cy", "Dee"]), "", None, "n" * 61)
+goals = st.sampled_from(["Close ten deals.", "本周签下三单。", "Win 🚀", "g" * 140, "", "Two. Sentences.",
+                         "Line\nbreak", "签下。然后", "g" * 141, None, 5])
+dates = mostly(st.sampled_from(["2026-11-16", "2026-11-30", "2026-12-14", "2027-01-04"]),
+               "2026-02-30", "soon", None, 20261116)
+days = mostly(st.sampled_from([5, 7, 14, 21]), 4, 22, 0, "14", 14.0, True, None)
+numbers = st.sampled_from([0, 1, 6, 70, 72.5, 100, 120, 1e13, -1, "3", None, True, float("nan")])
+estimates = st.sampled_from([*ESTIMATES, "", None, 5, "4", "34", "pass"])
+statuses = mostly(st.sampled_from(ITEM_STATUSES), "open", None)
+notes = mostly(st.sampled_from(["Legal", "Waiting for 法务", ""]), "  ", None, 3)
+rank_values = mostly(st.text(alphabet=ranks.DIGITS, min_size=1, max_size=6).filter(ranks.is_rank),
+                     "", "A0", "a b", 5)
+
+
+def args(required: dict, optional: dict | None = None) -> st.SearchStrategy:
+    return st.fixed_dictionaries(required, optional=optional or {})
+
+
+item_fields = {
+    "title": texts, "owner": opt_ident(MEMBERS), "estimate": estimates, "kind": mostly(st.sampled_from(ITEM_KINDS),
+    "lead"), "value": numbers, "sprint_id": opt_ident(SPRINTS), "rank": rank_values, "status": statuses,
+    "note": notes,
+}
+next_specs = st.one_of(
+    st.sampled_from(SPRINTS), st.sampled_from(BAD_IDS),
+    args({}, {"id": ident(SPRINTS), "name": names, "days": days, "goal": goals}),
+)
+updates = st.lists(args({"member_id": ident(MEMBERS)}, {"today": texts, "airtime_s": numbers, "absent":
+                                                        st.booleans()}), max_size=3)
+
+OP_ARGS: dict[str, st.SearchStrategy] = {
+    "room.setup": args({}, {"name": names, "team": names}),
+    "member.add": args({"id": ident(MEMBERS), "name": names},
+                       {"role": mostly(st.sampled_from(ROLES), "", None, 5, "r" * 61)}),
+    "member.update": args({"id": ident(MEMBERS)}, {"name": names, "role": st.sampled_from(ROLES),
+                                                   "active": st.booleans()}),
+    "sprint.create": args({"id": ident(SPRINTS), "name": names},
+                          {"start": dates, "days": days, "goal": goals, "capacity": numbers}),
+    "sprint.update": args({"id": ident(SPRINTS)},
+                          {"name": names, "start": dates, "days": days, "goal": goals, "capacity": numbers}),
+    "sprint.start": args({"id": ident(SPRINTS)}),
+    "sprint.close": args({"id": ident(SPRINTS)},
+                         {"carry": st.one_of(st.dictionaries(st.sampled_from(ITEMS),
+                                                             st.sampled_from(["next", "backlog", "bin"])),
+                                             st.sampled_from(["next", [], None])),
+                          "next": next_specs}),
+    "item.add": args({"id": ident(ITEMS)}, item_fields),
+    "item.update": args({"id": ident(ITEMS)}, item_fields),
+    "item.delete": args({"id": ident(ITEMS)}),
+    "blocker.open": args({"id": ident(BLOCKERS), "member_id": ident(MEMBERS), "text": texts},
+                         {"item_id": opt_ident(ITEMS), "helper_id": opt_ident(MEMBERS), "opened_on": dates}),
+    "blocker.update": args({"id": ident(BLOCKERS)},
+                           {"text": texts, "item_id": opt_ident(ITEMS), "helper_id": opt_ident(MEMBERS)}),
+    "blocker.resolve": args({"id": ident(BLOCKERS)}),
+    "standup.record": args({"id": ident(STANDUPS)},
+                           {"date": dates, "sprint_id": opt_ident(SPRINTS), "facilitator_id": opt_ident(MEMBERS),
+                            "length_min": mostly(st.sampled_from([5, 15, 30]), 4, 31, "15"),
+                            "updates": mostly(updates, "m1", [5]),
+                            "parking": mostly(st.lists(st.sampled_from(["Pricing", "Hiring"]), max_size=2), [1])}),
+    "metric.define": args({"id": ident(METRICS), "name": names},
+                          {"unit": st.sampled_from(["%", "", "min", 5]), "target": numbers,
+                           "direction": mostly(st.sampled_from(["higher", "lower"]), "up"),
+                           "scope": st.sampled_from(["team", "member", "world"]),
+                           "summary": st.sampled_from(["mean", "sum", "last", "max"])}),
+    "metric.sample": args({"id": ident(SAMPLES), "metric_id": ident(METRICS), "value": numbers},
+                          {"date": dates, "member_id": opt_ident(MEMBERS)}),
+    "retro.create": args({"id": ident(RETROS), "sprint_id": ident(SPRINTS)},
+                         {"template": mostly(st.sampled_from([*RETRO_TEMPLATES, "custom"]), "nope"),
+                          "columns": mostly(st.lists(st.sampled_from(["Keep", "Drop", "Went well"]), min_size=1,
+                                                     max_size=3), [], "Keep", ["x" * 41]),
+                          "anonymous": st.booleans()}),
+    "retro.card": args({"retro_id": ident(RETROS), "id": ident(CARDS), "column": st.sampled_from(COLUMNS),
+                        "text": texts}),
+    "retro.action": args({"retro_id": ident(RETROS), "id": ident(ACTIONS), "title": texts},
+                         {"owner": opt_ident(MEMBERS), "due": dates}),
+    "retro.close": args({"id": ident(RETROS)}),
+    "item.explode": args({}, {"id": ident(ITEMS)}),  # an unknown op type
+}
+
+# Which collection an arg refers to, so a drawn id can be swapped for one that exists in the room.
+REFERS = {
+    "owner": "members", "member_id": "members", "helper_id": "members", "facilitator_id": "members",
+    "sprint_id": "sprints", "item_id": "items", "metric_id": "metrics", "retro_id": "retros",
+}
+# The collection whose entity an op's "id" names, for ops that act on an existing entity.
+TARGET = {
+    "member.update": "members", "sprint.update": "sprints", "sprint.start": "sprints", "sprint.close": "sprints",
+    "item.update": "items", "item.delete": "items", "blocker.update": "blockers", "blocker.resolve": "blockers",
+    "retro.close": "retros",
+}
+
+# A starting room, so that short runs reach interesting states (sprints with work, a running sprint).
+SEED = [
+    ("member.add", {"id": "m1", "name": "Ann"}),
+    ("member.add", {"id": "m2", "name": "Bob", "role": "AE"}),
+    ("sprint.create", {"id": "s1", "name": "Sprint 1", "start": "2026-11-16", "days": 14,
+                       "goal": "Close ten deals."}),
+    ("sprint.create", {"id": "s2", "name": "Sprint 2", "start": "2026-11-30", "days": 14}),
+    ("item.add", {"id": "i1", "title": "Call Acme", "sprint_id": "s1", "estimate": "3", "owner": "m1"}),
+    ("item.add", {"id": "i2", "title": "Demo", "sprint_id": "s1", "estimate": "5", "status": "done"}),
+    ("item.add", {"id": "i3", "title": "Battle card", "estimate": "8"}),
+    ("metric.define", {"id": "k1", "name": "Listen share", "unit": "%", "target": 70}),
+]
+
+
+# ----------------------------------------------------------------------------- the machine
+
+
+class DomainMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = FakeClock("2026-11-16T09:00:00+00:00")
+        self.state = State()
+        self.accepted: list[Op] = []
+        self.counter = 0
+
+    # -- applying
+
+    def make(self, type: str, args: dict, actor: str) -> Op:
+        self.counter += 1
+        return Op(type=type, args=args, actor=actor, op_id=f"op{self.counter}", ts=self.clock.now().isoformat())
+
+    def submit(self, op: Op) -> bool:
+        before = self.state
+        snapshot = before.to_dict()
+        try:
+            after = apply(before, op)
+        except OpRejected:
+            assert before.to_dict() == snapshot, f"refused {op.type} changed the state"
+            return False
+        assert before.to_dict() == snapshot, f"{op.type} mutated the state it was applied to"
+        if op.type not in NOT_UNDOABLE:
+            self.check_undo_redo(before, after, op)
+        self.state = after
+        self.accepted.append(op)
+        return True
+
+    def check_undo_redo(self, before: State, after: State, op: Op) -> None:
+        """(c): undo right after an accepted undoable op gives back the earlier content; redo the later."""
+        actor = op.actor
+        assert len(after.undo.get(actor, ())) >= 1 and not after.redo.get(actor), "no undo entry, or stale redo"
+        for other in set(before.undo) | set(after.undo):
+            if other != actor:
+                assert before.undo.get(other) == after.undo.get(other), "another actor's undo stack changed"
+        undone = apply(after, Op(type="undo", actor=actor, ts=op.ts))
+        assert undone.content() == before.content(), f"undo of {op.type} {dict(op.args)} is not exact"
+        redone = apply(undone, Op(type="redo", actor=actor, ts=op.ts))
+        assert redone.content() == after.content(), f"redo of {op.type} {dict(op.args)} is not exact"
+        assert len(redone.undo.get(actor, ())) == len(after.undo.get(actor, ()))
+        check_invariants(undone)
+
+    # -- rules
+
+    @initialize(seed=st.booleans(), started=st.booleans())
+    def start(self, seed: bool, started: bool) -> None:
+        if seed:
+            for type, a in SEED:
+                assert self.submit(self.make(type, dict(a), "ann")), type
+            if started:
+                assert self.submit(self.make("sprint.start", {"id": "s1"}, "bob"))
+
+    @rule(data=st.data(), type=st.sampled_from(sorted(OP_ARGS)), actor=st.sampled_from(ACTORS))
+    def random_op(self, data, type: str, actor: str) -> None:
+        a = dict(data.draw(OP_ARGS[type], label="args"))
+        # Half the time, point the op's references at entities that exist, so that ops build on each other.
+        keys = [k for k in a if k in REFERS] + (["id"] if type in TARGET and "id" in a else [])
+        for key in keys:
+            existing = sorted(getattr(self.state, TARGET[type] if key == "id" else REFERS[key]))
+            if existing and data.draw(st.booleans(), label=f"existing {key}"):
+                a[key] = data.draw(st.sampled_from(existing), label=key)
+        self.submit(self.make(type, a, actor))
+
+    @rule(actor=st.sampled_from(ACTORS), redo=st.booleans())
+    def undo_or_redo(self, actor: str, redo: bool) -> None:
+        self.submit(self.make("redo" if redo else "undo", {}, actor))
+
+    @precondition(lambda self: any(s.status == "active" for s in self.state.sprints.values()))
+    @rule(data=st.data(), actor=st.sampled_from(ACTORS))
+    def close_active_sprint(self, data, actor: str) -> None:
+        """Close the active sprint with a decision per unfinished item (sometimes one left out)."""
+        sprint = next(s for s in self.state.sprints.values() if s.status == "active")
+        open_ids = sorted(i.id for i in self.state.items.values() if i.sprint_id == sprint.id and i.status != "done")
+        carry = {i: data.draw(st.sampled_from(["next", "backlog"]), label=f"carry {i}") for i in open_ids}
+        if open_ids and data.draw(st.integers(0, 9), label="forget one") == 0:
+            carry.pop(open_ids[0])
+        a = {"id": sprint.id, "carry": carry}
+        if data.draw(st.booleans(), label="give next"):
+            a["next"] = data.draw(next_specs, label="next")
+        self.submit(self.make("sprint.close", a, actor))
+
+    @precondition(lambda self: bool(self.state.items))
+    @rule(data=st.data(), actor=st.sampled_from(ACTORS))
+    def move_existing_item(self, data, actor: str) -> None:
+        """An edit of an item that exists (status, sprint or a rank between two neighbours)."""
+        ids = sorted(self.state.items)
+        item_id = data.draw(st.sampled_from(ids), label="item")
+        change = data.draw(st.sampled_from(["status", "sprint", "rank"]), label="change")
+        if change == "status":
+            a = {"status": data.draw(st.sampled_from(ITEM_STATUSES)), "note": data.draw(notes)}
+        elif change == "sprint":
+            a = {"sprint_id": data.draw(st.sampled_from([None, *sorted(self.state.sprints)]))}
+        else:
+            rs = sorted(i.rank for i in self.state.items.values())
+            k = data.draw(st.integers(0, len(rs)), label="slot")
+            lo, hi = (rs[k - 1] if k else None), (rs[k] if k < len(rs) else None)
+            a = {"rank": ranks.between(lo, hi) if lo != hi else ranks.after(lo)}
+        self.submit(self.make("item.update", {"id": item_id, **a}, actor))
+
+    @rule(days=st.integers(0, 10))
+    def time_passes(self, days: int) -> None:
+        self.clock.advance(days=days, seconds=3600)
+
+    # -- checks
+
+    @invariant()
+    def room_is_valid(self) -> None:
+        check_invariants(self.state)
+
+    def teardown(self) -> None:
+        """(b): the accepted ops replay to the same state, directly and after a JSON round trip."""
+        replayed = State()
+        for op in self.accepted:
+            replayed = apply(replayed, op)
+        assert replayed == self.state, "replaying the accepted ops gave another state"
+        replayed = State()
+        for op in self.accepted:
+            again = Op.from_dict(json.loads(json.dumps(op.to_dict())))
+            assert again == op
+            replayed = apply(replayed, again)
+        assert replayed == self.state, "replaying the JSON-round-tripped ops gave another state"
+
+
+DomainMachine.TestCase.settings = settings(
+    max_examples=150,
+    stateful_step_count=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestDomainMachine = DomainMachine.TestCase
