@@ -13,13 +13,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # the package is not installed in the venv
-    sys.path.insert(0, str(ROOT))
 
-from tinydb import TinyDB  # noqa: E402
+from tinydb import TinyDB
 
-from agile_tui.domain import SCHEMA_VERSION, FakeClock, Op, OpRejected, make_op  # noqa: E402
-from agile_tui.store import (  # noqa: E402
+from agile_tui.domain import SCHEMA_VERSION, FakeClock, Op, OpRejected, make_op
+from agile_tui.store import (
     MIGRATIONS,
     AtomicJSONStorage,
     RoomLocked,
@@ -30,8 +28,8 @@ from agile_tui.store import (  # noqa: E402
     room_path,
     validate_room_name,
 )
-from agile_tui.store import snapshot as snapshot_module  # noqa: E402
-from agile_tui.store.snapshot import encode  # noqa: E402
+from agile_tui.store import snapshot as snapshot_module
+from agile_tui.store.snapshot import encode
 
 ROOM = "demo"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -57,8 +55,8 @@ def seed_ops(clock: FakeClock, items: int = 3) -> list[Op]:
         make_op("sprint.create", clock, id="s1", name="Sprint 1", start="2026-11-16", days=14,
                 goal="Close three pilots."),
     ]
-    ops += [make_op("item.add", clock, id=f"i{n}", title=f"Item {n}", owner="m1", sprint_id="s1", estimate="3")
-            for n in range(1, items + 1)]
+    ops += [make_op("item.add", clock, id=f"i{n}", title=f"Item {n}", owner="m1", sprint_id="s1",
+                    estimate="3") for n in range(1, items + 1)]
     return ops
 
 
@@ -87,7 +85,8 @@ def test_round_trip_and_reopen(tmp_path):
         assert store.problems == [] and store.seq == 0
         for op in seed_ops(clock, items=20):
             store.commit(op)
-        state = store.commit(make_op("item.update", clock, id="i3", status="blocked", note="Waiting on legal"))
+        blocked = make_op("item.update", clock, id="i3", status="blocked", note="Waiting on legal")
+        state = store.commit(blocked)
         assert store.seq == 23 and store.state is state
     with RoomStore.open(tmp_path, ROOM) as again:
         assert again.problems == []
@@ -212,7 +211,7 @@ print("opened")
 def test_second_process_fails_fast_naming_the_holder(tmp_path):
     store = RoomStore.open(tmp_path, ROOM)
     probe = subprocess.run([sys.executable, "-c", LOCK_PROBE, str(tmp_path), ROOM], capture_output=True,
-                           text=True, env=ENV, timeout=30)
+                           text=True, env=ENV, timeout=30, check=False)
     assert probe.returncode == 3, probe.stderr
     took, message = probe.stdout.split("\n", 1)
     assert float(took) < 0.5
@@ -222,7 +221,7 @@ def test_second_process_fails_fast_naming_the_holder(tmp_path):
     assert "since " in message
     store.close()
     again = subprocess.run([sys.executable, "-c", LOCK_PROBE, str(tmp_path), ROOM], capture_output=True,
-                           text=True, env=ENV, timeout=30)
+                           text=True, env=ENV, timeout=30, check=False)
     assert again.returncode == 0 and again.stdout.strip() == "opened", again.stderr
 
 
@@ -329,7 +328,7 @@ def test_corrupt_middle_journal_line(tmp_path):
     damaged = b"".join(lines)
     journal.write_bytes(damaged)
 
-    ro_state, ro_seq, ro_problems = load_readonly(tmp_path, ROOM)
+    _, ro_seq, ro_problems = load_readonly(tmp_path, ROOM)
     assert ro_seq == 4 and "line 5" in ro_problems[0] and not aside(tmp_path, "journal.corrupt-*")
 
     store = RoomStore.open(tmp_path, ROOM)
@@ -402,7 +401,7 @@ def test_migrations_run_in_order(tmp_path, monkeypatch):
     for n in range(3):
         monkeypatch.setitem(MIGRATIONS, n, step(n))
     v0_file(room_path(tmp_path, ROOM))
-    state, seq, problems = load_readonly(tmp_path, ROOM)
+    state, seq, _ = load_readonly(tmp_path, ROOM)
     assert calls == [0, 1, 2] and "i1" in state.items and seq == 2
 
 
@@ -447,7 +446,7 @@ def test_load_readonly_of_a_damaged_room_changes_nothing(tmp_path):
     session(tmp_path, seed_ops(FakeClock(), items=2), close=True)
     room_path(tmp_path, ROOM).write_bytes(b"{broken")
     before = files_of(tmp_path)
-    state, seq, problems = load_readonly(tmp_path, ROOM)
+    state, _, problems = load_readonly(tmp_path, ROOM)
     assert "could not be read" in problems[0] and state.items == {}
     assert files_of(tmp_path) == before
 
@@ -458,36 +457,44 @@ def test_load_readonly_of_a_missing_room_creates_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+OWNER = r"""
+import sys
+from agile_tui.domain import SystemClock, make_op
+from agile_tui.store import RoomStore
+clock = SystemClock()
+store = RoomStore.open(sys.argv[1], sys.argv[2], compact_after=10)
+store.commit(make_op("member.add", clock, id="m1", name="Ann"))
+for n in range(300):
+    store.commit(make_op("item.add", clock, id=f"p{n}", title=f"Prefill {n}"))
+store.compact()
+print("ready", flush=True)
+n = 0
+while n < 100_000:
+    store.commit(make_op("item.add", clock, id=f"x{n}", title=f"X{n}"))
+    n += 1
+    if store.should_compact():
+        store.compact()
+"""
+
+
 def test_load_readonly_during_compactions(tmp_path):
-    """A reader racing the owner's compactions always sees a complete prefix of the ops."""
-    clock = FakeClock()
-    store = RoomStore.open(tmp_path, ROOM, compact_after=15)
-    store.commit(make_op("member.add", clock, id="m1", name="Ann"))
-    stop = threading.Event()
-
-    def owner():
-        n = 0
-        while not stop.is_set() and n < 3000:
-            store.commit(make_op("item.add", clock, id=f"x{n}", title=f"X{n}"))
-            n += 1
-            if store.should_compact():
-                store.compact()
-
-    thread = threading.Thread(target=owner)
-    thread.start()
-    last = 0
-    deadline = time.monotonic() + 1.5
-    reads = 0
-    while time.monotonic() < deadline and thread.is_alive():
-        state, seq, problems = load_readonly(tmp_path, ROOM)
-        assert problems == []
-        assert len(state.items) == seq - 1 and seq >= last
-        last = seq
-        reads += 1
-    stop.set()
-    thread.join()
-    store.close()
-    assert reads > 3
+    """A reader racing the owner's compactions (another process) always sees a complete prefix."""
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(tmp_path), ROOM], stdout=subprocess.PIPE,
+                             text=True, env=ENV)
+    try:
+        assert owner.stdout.readline() == "ready\n"
+        last, reads = 0, 0
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline and owner.poll() is None:
+            state, seq, problems = load_readonly(tmp_path, ROOM)
+            assert problems == []
+            assert len(state.items) == seq - 1 and seq >= last
+            last, reads = seq, reads + 1
+        assert reads > 3 and last > 301
+    finally:
+        owner.kill()
+        owner.wait()
+        owner.stdout.close()
 
 
 # ----------------------------------------------------------------------------- names, storage

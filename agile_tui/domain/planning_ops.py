@@ -140,6 +140,8 @@ def sprint_close(tx: Tx, args: Mapping, op: Op) -> None:
 
 def _next_sprint(tx: Tx, sprint: Sprint, spec, op: Op) -> str:
     """The sprint that unfinished work carries into: the given one, the next planned one, or a new one."""
+    if spec is not None and not isinstance(spec, (str, Mapping)):
+        raise InvalidArgs("The next sprint must be a sprint id or the new sprint's details.")
     if isinstance(spec, str):
         target = tx.require("sprints", spec)
         if target.status != "planned":

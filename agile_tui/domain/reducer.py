@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Callable, Mapping
 
-from .errors import InvalidArgs, NothingToUndo, UnknownOpType
+from . import integrity
+from .errors import InvalidArgs, NothingToUndo, RuleViolation, UnknownOpType
 from .model import State
 from .ops import OP_TYPES, Op
 from .tx import Tx
@@ -47,7 +48,7 @@ def apply(state: State, op: Op) -> State:
         return state
     if op.type in NOT_UNDOABLE:
         return tx.commit()
-    entry = {"label": describe(op), **tx.inverse()}
+    entry = {"label": describe(op), **tx.inverse(), "after": tx.after()}
     undo = dict(state.undo)
     undo[op.actor] = (*state.undo.get(op.actor, ())[-(UNDO_DEPTH - 1):], entry)
     redo = dict(state.redo)
@@ -56,31 +57,33 @@ def apply(state: State, op: Op) -> State:
 
 
 def _undo(state: State, actor: str) -> State:
-    stack = state.undo.get(actor, ())
-    if not stack:
-        raise NothingToUndo("Nothing to undo.")
-    entry = stack[-1]
-    tx = Tx(state)
-    tx.restore(entry)
-    undo = dict(state.undo)
-    undo[actor] = stack[:-1]
-    redo = dict(state.redo)
-    redo[actor] = (*state.redo.get(actor, ()), {"label": entry["label"], **tx.inverse()})
-    return tx.commit(undo=undo, redo=redo)
+    return _take_back(state, actor, "undo", "redo")
 
 
 def _redo(state: State, actor: str) -> State:
-    stack = state.redo.get(actor, ())
+    return _take_back(state, actor, "redo", "undo")
+
+
+def _take_back(state: State, actor: str, source: str, target: str) -> State:
+    """Undo (or redo) the actor's newest entry: put its entities back, unless someone changed them since or
+    putting them back would leave the room inconsistent. A refusal leaves the entry where it is."""
+    stack = getattr(state, source).get(actor, ())
     if not stack:
-        raise NothingToUndo("Nothing to redo.")
+        raise NothingToUndo(f"Nothing to {source}.")
     entry = stack[-1]
+    label = entry.get("label", "")
     tx = Tx(state)
+    if tx.changed_since(entry.get("after")):
+        raise RuleViolation(f"Can't {source} {label!r}: someone else has changed it since.")
     tx.restore(entry)
-    redo = dict(state.redo)
-    redo[actor] = stack[:-1]
-    undo = dict(state.undo)
-    undo[actor] = (*state.undo.get(actor, ()), {"label": entry["label"], **tx.inverse()})
-    return tx.commit(undo=undo, redo=redo)
+    restored = tx.commit()
+    if reason := integrity.problem(restored, tx.touched()):
+        raise RuleViolation(f"Can't {source} {label!r}: {reason}.")
+    stacks = {source: dict(getattr(state, source)), target: dict(getattr(state, target))}
+    stacks[source][actor] = stack[:-1]
+    stacks[target][actor] = (*getattr(state, target).get(actor, ())[-(UNDO_DEPTH - 1):],
+                             {"label": label, **tx.inverse(), "after": tx.after()})
+    return tx.commit(**stacks)
 
 
 def describe(op: Op) -> str:

@@ -223,7 +223,11 @@ def retro_close(tx: Tx, args: Mapping, op: Op) -> None:
     actions = []
     for action in retro.actions:
         rank = ranks.after(rank)
-        item_id = f"{retro.id}-{action.id}"[:64]
+        item_id = f"{retro.id}-{action.id}"[:60]
+        suffix = 2
+        while tx.get("items", item_id) is not None:
+            item_id = f"{retro.id}-{action.id}"[:60] + f"-{suffix}"
+            suffix += 1
         tx.put("items", Item(id=item_id, title=action.title, rank=rank, owner=action.owner, sprint_id=target,
                              created_on=op.date))
         actions.append(Action(id=action.id, title=action.title, owner=action.owner, due=action.due,

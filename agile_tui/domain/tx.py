@@ -30,7 +30,8 @@ class Tx:
         self.prior: dict[str, dict[str, dict | None]] = {}
 
     def all(self, coll: str):
-        return self._copies.get(coll) or getattr(self.state, coll)
+        table = self._copies.get(coll)
+        return table if table is not None else getattr(self.state, coll)
 
     def get(self, coll: str, key: str | None):
         if key is None:
@@ -85,6 +86,31 @@ class Tx:
     def inverse(self) -> dict:
         """What restores the state as it was before this transaction."""
         return {"room": self._room_prior, "entities": {c: dict(e) for c, e in self.prior.items()}}
+
+    def after(self) -> dict:
+        """The values this transaction leaves, for checking later that nobody changed them since."""
+        entities = {}
+        for coll, keys in self.prior.items():
+            table = self.all(coll)
+            entities[coll] = {k: (table[k].to_dict() if k in table else None) for k in keys}
+        return {"room": self.room.to_dict() if self._room_prior is not None else None, "entities": entities}
+
+    def changed_since(self, after: dict | None) -> bool:
+        """Whether any entity differs from the values recorded in ``after``."""
+        if not after:
+            return False
+        if after.get("room") is not None and self.room.to_dict() != after["room"]:
+            return True
+        for coll, entries in after.get("entities", {}).items():
+            table = self.all(coll)
+            for key, data in entries.items():
+                current = table.get(key)
+                if (current.to_dict() if current is not None else None) != data:
+                    return True
+        return False
+
+    def touched(self) -> dict[str, set[str]]:
+        return {coll: set(keys) for coll, keys in self.prior.items()}
 
     @property
     def changed(self) -> bool:

@@ -7,9 +7,10 @@ import json
 import os
 import threading
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .fsutil import fsync_dir, temp_fd, write_all
 
@@ -35,17 +36,21 @@ class JournalScan:
         return self.entries[-1][0] if self.entries else 0
 
 
+class BadLine(ValueError):
+    """A journal line that is not ``{"seq": n, "op": {...}}`` with n increasing."""
+
+
 def _parse_line(raw: bytes, prev_seq: int) -> tuple[int, dict[str, Any]]:
     record = json.loads(raw.decode("utf-8"))
     if not isinstance(record, dict):
-        raise ValueError("not a JSON object")
+        raise BadLine("not a JSON object")
     seq, op = record.get("seq"), record.get("op")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-        raise ValueError("no valid seq")
+        raise BadLine("no valid seq")
     if seq <= prev_seq:
-        raise ValueError(f"seq {seq} does not follow {prev_seq}")
+        raise BadLine(f"seq {seq} does not follow {prev_seq}")
     if not isinstance(op, dict) or not isinstance(op.get("type"), str):
-        raise ValueError("no valid op")
+        raise BadLine("no valid op")
     return seq, op
 
 
@@ -66,7 +71,7 @@ def scan_journal(path: Path) -> JournalScan:
         if raw.strip():
             try:
                 if nl < 0:
-                    raise ValueError("no end of line")
+                    raise BadLine("no end of line")
                 seq, op = _parse_line(raw, prev)
             except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
                 if data[end:].strip():

@@ -60,7 +60,8 @@ def _when(since: str) -> str:
 
 def _command_line() -> str:
     argv = list(sys.argv)
-    if not argv or argv[0] in ("", "-", "-c", "-m"):  # python -c / -m / stdin: show the interpreter call
+    if not argv or argv[0] in ("", "-", "-c", "-m") or os.path.basename(argv[0]) == "__main__.py":
+        # python -c / -m / stdin: show the interpreter call instead
         argv = list(getattr(sys, "orig_argv", argv)) or ["python"]
     argv[0] = os.path.basename(argv[0]) or "python"
     cmd = " ".join(shlex.join(argv).split())  # one line
@@ -86,7 +87,7 @@ class RoomLock:
         self._fd: int | None = fd
 
     @classmethod
-    def acquire(cls, room: str, path: Path) -> "RoomLock":
+    def acquire(cls, room: str, path: Path) -> RoomLock:
         """Take the lock or raise ``RoomLocked`` at once; never waits for the other process."""
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:

@@ -8,9 +8,10 @@ files are kept aside untouched and ``problems`` says what happened, in words a u
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Self
 
 from ..domain import SCHEMA_VERSION, Op, OpRejected, State, apply
 from .fsutil import atomic_write_bytes, keep_copy, move_aside, remove_stale_temps
@@ -46,34 +47,25 @@ def _replay(state: State, scan: JournalScan, after: int) -> tuple[State, int, li
             applied += 1
         except OpRejected as exc:
             refused.append(exc.reason)
-        except Exception as exc:  # a malformed op that trips the reducer must not stop the room opening
+        # A malformed op that trips the reducer must not stop the room from opening.
+        except Exception as exc:  # noqa: BLE001
             refused.append(f"{type(exc).__name__}: {exc}")
     return state, applied, refused
-
-
-def _identity(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 def _load(files: RoomFiles, writable: bool) -> _Loaded:
     """Read snapshot + journal. With ``writable`` (the lock is held) damaged files are set aside."""
     problems: list[str] = []
     recovered = False
-    for attempt in range(5):
-        before = _identity(files.snapshot)
-        snap_problem = None
-        try:
-            snapshot = read_snapshot(files.snapshot)
-        except SnapshotUnreadable as exc:
-            snapshot, snap_problem = None, exc.reason
-        scan = scan_journal(files.journal)
-        # A reader without the lock may race a compaction (new snapshot, then shorter journal): retry.
-        if writable or _identity(files.snapshot) == before:
-            break
+    # The journal first, then the snapshot: a reader without the lock may race the owner's compactions
+    # (new snapshot at seq k, then the journal cut to the lines after k). Read in this order, the snapshot
+    # is never older than the start of the journal, so the pair is always a complete prefix of the ops.
+    scan = scan_journal(files.journal)
+    snap_problem = None
+    try:
+        snapshot = read_snapshot(files.snapshot)
+    except SnapshotUnreadable as exc:
+        snapshot, snap_problem = None, exc.reason
     state = snapshot.state if snapshot else State()
     snap_seq = snapshot.seq if snapshot else 0
 
@@ -172,7 +164,7 @@ class RoomStore:
     # ------------------------------------------------------------------ opening
 
     @classmethod
-    def open(cls, data_dir: str | Path, room: str, *, compact_after: int = COMPACT_AFTER) -> "RoomStore":
+    def open(cls, data_dir: str | Path, room: str, *, compact_after: int = COMPACT_AFTER) -> RoomStore:
         """Lock and load a room (a new room is created empty). Raises ``RoomLocked`` at once when another
         process has it open, ``ValueError`` for an invalid room name; any damage is in ``problems``."""
         files = room_files(data_dir, room)
@@ -199,6 +191,11 @@ class RoomStore:
     @property
     def room(self) -> str:
         return self.files.room
+
+    @property
+    def folder(self) -> Path:
+        """The folder holding this room's files."""
+        return self.files.folder
 
     @property
     def state(self) -> State:
@@ -232,7 +229,7 @@ class RoomStore:
         after this op) is given, the store remembers it for ``compact()`` and ``close()``."""
         data = op.to_dict() if isinstance(op, Op) else dict(op)
         if not isinstance(data.get("type"), str):
-            raise ValueError("An op needs a type.")
+            raise ValueError("An op needs a type.")  # noqa: TRY004 - a missing field, not a wrong argument
         with self._lock:
             self._check_open()
             seq = self._seq + 1
@@ -244,13 +241,15 @@ class RoomStore:
 
     def commit(self, op: Op) -> State:
         """Apply ``op`` to ``state`` and save it; returns the new state. Raises ``OpRejected`` (nothing is
-        saved) when the reducer refuses it."""
+        saved) when the reducer refuses it. For scripts and tests; the app applies ops itself and calls
+        ``append(op, state=...)`` from its writer thread."""
         with self._lock:
             self._check_open()
             if self._state_seq != self._seq:
-                raise RuntimeError("store.state is behind the journal: ops were appended without their state.")
+                raise RuntimeError("store.state is behind the journal: ops were appended without a state.")
             state = apply(self._state, op)
-            self.append(op, state=state)
+            if state is not self._state:  # an op that changes nothing is not saved
+                self.append(op, state=state)
             return state
 
     def compact(self, state: State | None = None, seq: int | None = None) -> bool:
@@ -294,7 +293,7 @@ class RoomStore:
                     self._journal.close()
                     self._lock_file.release()
 
-    def __enter__(self) -> "RoomStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,14 +10,18 @@ Layout (schema 1), readable with a plain ``TinyDB(path)``::
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from tinydb.storages import Storage
 
 from ..domain import SCHEMA_VERSION, State
+from ..domain.model import COLLECTIONS
 from .fsutil import atomic_write_bytes
 
 META, STATE, DOC = "meta", "state", "1"
@@ -25,10 +29,25 @@ META, STATE, DOC = "meta", "state", "1"
 # schema n -> a function from the raw database of schema n to the raw database of schema n + 1.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-# Big mappings are encoded this many entries at a time, so a background compaction lets other threads
-# (the writer, the UI) run between chunks instead of holding the GIL for one long ``json.dumps``.
-_CHUNK = 500
+# A compaction runs in a background thread. Left alone it would hold the GIL for ~5 ms slices (the
+# interpreter's switch interval) and every commit on the writer thread would wait that long each time it
+# needs the GIL back after an fsync. So big collections are converted and encoded in chunks of this many
+# entries, and the compacting thread offers the GIL to the others (``time.sleep(0)``) between chunks.
+_CHUNK = 100
 _DUMPS = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _yield_gil() -> None:
+    time.sleep(0)
+
+
+def _encode_big(value: dict) -> str:
+    keys = list(value)
+    parts = []
+    for i in range(0, len(keys), _CHUNK):
+        parts.append(_DUMPS({k: value[k] for k in keys[i:i + _CHUNK]})[1:-1])
+        _yield_gil()
+    return "{" + ",".join(parts) + "}"
 
 
 def _chunks(value: Any, depth: int) -> Iterator[str]:
@@ -36,11 +55,7 @@ def _chunks(value: Any, depth: int) -> Iterator[str]:
         yield _DUMPS(value)
         return
     if len(value) > _CHUNK:
-        keys = list(value)
-        parts = (
-            _DUMPS({k: value[k] for k in keys[i:i + _CHUNK]})[1:-1] for i in range(0, len(keys), _CHUNK)
-        )
-        yield "{" + ",".join(parts) + "}"
+        yield _encode_big(value)
         return
     yield "{"
     for n, (key, sub) in enumerate(value.items()):
@@ -164,10 +179,28 @@ def read_snapshot(path: Path) -> Snapshot | None:
     return Snapshot(state=state, seq=seq, migrated_from=migrated_from)
 
 
+def state_dict(state: State) -> dict[str, Any]:
+    """``state.to_dict()``, built a chunk at a time (see ``_CHUNK``). The layout comes from the domain:
+    ``to_dict`` of the state with its collections emptied, then each collection's entities."""
+    emptied = {name: {} for name in COLLECTIONS if len(getattr(state, name)) > _CHUNK}
+    if not emptied:
+        return state.to_dict()
+    out = dataclasses.replace(state, **emptied).to_dict()
+    for name in emptied:
+        entities = getattr(state, name)
+        converted: dict[str, Any] = {}
+        for n, (key, entity) in enumerate(entities.items(), 1):
+            converted[key] = entity.to_dict()
+            if n % _CHUNK == 0:
+                _yield_gil()
+        out[name] = converted
+    return out
+
+
 def snapshot_data(state: State, seq: int, room: str) -> dict[str, dict[str, Any]]:
     return {
         META: {DOC: {"schema": SCHEMA_VERSION, "seq": seq, "room": room}},
-        STATE: {DOC: state.to_dict()},
+        STATE: {DOC: state_dict(state)},
     }
 
 

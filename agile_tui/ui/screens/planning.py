@@ -79,7 +79,7 @@ class PlanningScreen(RitualScreen):
     # ------------------------------------------------------------------ drawing
 
     def _layout(self) -> None:
-        wide = self.size.width >= 110
+        wide = self.size.width >= 120
         show_chart = wide if self._chart_wanted is None else self._chart_wanted
         chart = self.query_one(BurndownChart)
         chart.display = show_chart

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
@@ -20,8 +21,9 @@ STATUS_LOOK = {
 }
 COLUMNS = (("title", "Title"), ("owner", "Owner"), ("estimate", "Est"), ("status", "Status"))
 KIND_MARK = {"deal": ("◆ ", "deal"), "milestone": ("⚑ ", "milestone")}
-# Cells besides the title: owner 16 + estimate 3 + status 15, 2 of padding per column, border and scrollbar.
-OTHER_CELLS = 16 + 3 + 15 + 2 * len(COLUMNS) + 3
+# Cells besides the title and owner: estimate 3 + status 15, 2 of padding per column, border and scrollbar.
+OTHER_CELLS = 3 + 15 + 2 * len(COLUMNS) + 3
+OWNER_CELLS = 16
 
 
 class ItemTable(DataTable):
@@ -56,13 +58,19 @@ class ItemTable(DataTable):
         return row_key.value
 
     def on_resize(self) -> None:
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
         """Titles take the width the other columns leave."""
-        cells = max(16, self.size.width - OTHER_CELLS)
-        if cells != self._title_cells:
+        owner = min(OWNER_CELLS, max([5, *(cell_len(n) for n in (self._names or {}).values())]))
+        cells = max(16, self.size.width - OTHER_CELLS - owner)
+        if cells != self._title_cells and self.size.width:
             self._title_cells = cells
             self._shown = {}
             self._order = []
-            self.clear()  # column widths follow the new title width
+            self.clear(columns=True)  # column widths follow the new title width
+            for key, label in COLUMNS:
+                self.add_column(label, key=key)
             if self._last_sync is not None:
                 self.sync(*self._last_sync)
 
@@ -79,7 +87,7 @@ class ItemTable(DataTable):
             title.append_text(safe(item.note, style="italic"))
         if title.cell_len > self._title_cells:
             title.truncate(self._title_cells, overflow="ellipsis")
-        return [title, safe(names.get(item.owner, "—" if not item.owner else "?"), max_cells=16),
+        return [title, safe(names.get(item.owner, "—" if not item.owner else "?"), max_cells=OWNER_CELLS),
                 Text(item.estimate or "–", justify="right"), status]
 
     def sync(self, items: list[Item], names: dict[str, str], ages: dict[str, int],
@@ -91,6 +99,7 @@ class ItemTable(DataTable):
             self._names = names
             self._status_styles = status_styles
             self._shown = {}
+            self._fit_titles()
         wanted = {item.id: item for item in items}
         for gone in [key for key in self._order if key not in wanted]:
             self.remove_row(gone)

@@ -1,0 +1,209 @@
+"""The real app in a real terminal: `python -m agile_tui` runs inside a detached tmux session, keys go in with
+`send-keys`, and the screen comes back with `capture-pane`. What the app saved is then read back with the
+real `agile-tui export`. Every wait polls the screen (or the pane) for a condition, with a deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from .conftest import open_session
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 30.0  # seconds for any one condition to show up; the poll returns as soon as it does
+POLL = 0.05
+
+pytestmark = [
+    pytest.mark.serial,
+    pytest.mark.tmux,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+def app_env() -> dict[str, str]:
+    env = dict(os.environ)  # the tmp AGILE_TUI_DATA_DIR / AGILE_TUI_CONFIG_DIR of the autouse fixture
+    if "utf-8" not in " ".join(env.get(k, "") for k in ("LC_ALL", "LC_CTYPE", "LANG")).lower().replace("utf8",
+                                                                                                         "utf-8"):
+        env["LANG"] = "C.UTF-8"
+    env.pop("TMUX", None)  # never talk to a tmux we may be running inside
+    return env
+
+
+class Tmux:
+    """One private tmux server (its own socket) holding one session, ``app``, whose pane runs the app."""
+
+    def __init__(self) -> None:
+        self.socket = f"agile-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.env = app_env()
+
+    def tmux(self, *args: str, check: bool = True) -> str:
+        result = subprocess.run(["tmux", "-u", "-L", self.socket, "-f", "/dev/null", *args], env=self.env,
+                                capture_output=True, timeout=TIMEOUT, encoding="utf-8", errors="replace")
+        if check and result.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def start(self, *app_args: str, width: int = 120, height: int = 40) -> None:
+        # Not a single redirection: Textual draws on stderr. remain-on-exit keeps the pane (and its exit
+        # status) after the app ends, so its exit can be observed instead of guessed.
+        command = shlex.join([sys.executable, "-m", "agile_tui", *app_args])
+        env_args = []
+        for name in ("AGILE_TUI_DATA_DIR", "AGILE_TUI_CONFIG_DIR", "LANG"):
+            if name in self.env:
+                env_args += ["-e", f"{name}={self.env[name]}"]
+        self.tmux("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
+                  "new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height), "-c", str(ROOT),
+                  *env_args, command)
+
+    def kill(self) -> None:
+        self.tmux("kill-server", check=False)
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", "app")
+
+    def pane(self) -> tuple[bool, str]:
+        """(dead, how it ended) of the app's pane. tmux may mark the pane dead (its terminal closed) a moment
+        before it has reaped the process: then how it ended is still ""."""
+        out = self.tmux("display-message", "-p", "-t", "app",
+                        "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").strip().split("|")
+        dead = out[0] == "1"
+        status, signal = (out + ["", ""])[1:3]
+        return dead, (f"status {status}" if status else f"signal {signal}" if signal else "")
+
+    def size(self) -> tuple[int, int]:
+        width, height = self.tmux("display-message", "-p", "-t", "app", "#{window_width} #{window_height}").split()
+        return int(width), int(height)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", "app", *keys)
+
+    def type(self, text: str) -> None:
+        self.tmux("send-keys", "-t", "app", "-l", text)
+
+    def wait_for(self, condition: Callable[[str], bool], what: str, timeout: float = TIMEOUT) -> str:
+        """Poll the screen until ``condition(screen)`` holds; fail (showing the screen) at the deadline or
+        as soon as the app has ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            dead, how = self.pane()
+            if dead:
+                screen = self.screen()
+                if condition(screen):
+                    return screen
+                raise AssertionError(f"the app ended ({how or 'just now'}) before {what}:\n{screen}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what}:\n{screen}")
+            time.sleep(POLL)
+
+    def wait_for_exit(self, timeout: float = TIMEOUT) -> str:
+        """How the app ended ("status 0", "signal 9", ...), once it has."""
+        deadline = time.monotonic() + timeout
+        while True:
+            dead, how = self.pane()
+            if dead and how:
+                return how
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the app did not exit within {timeout}s:\n{self.screen()}")
+            time.sleep(POLL)
+
+
+@pytest.fixture
+def term():
+    tmux = Tmux()
+    try:
+        yield tmux
+    finally:
+        tmux.kill()
+
+
+def export_json(room: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "agile_tui", "export", "--format", "json", "--room", room],
+                          cwd=ROOT, env=app_env(), stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=TIMEOUT * 2, encoding="utf-8")
+
+
+def test_add_an_item_with_chinese_and_emoji_then_quit(term):
+    title = "Call 王芳 about renewal 🚀"
+    term.start("--demo")
+    term.wait_for(lambda s: "Goal:" in s, "the header")
+    assert "Goal: Book 12 qualified demos with Nordic fintech accounts." in term.screen()
+
+    term.keys("a")
+    term.wait_for(lambda s: "New item in the sprint" in s, "the item editor")
+    term.type(title)
+    term.wait_for(lambda s: title in s, "the typed title in the editor")
+    term.keys("Enter")
+    term.wait_for(lambda s: any(title in line and "todo" in line for line in s.splitlines()),
+                  "the new item as a row of the sprint list")
+    term.keys("Escape")
+    screen = term.wait_for(lambda s: "New item in the sprint" not in s, "the editor to close")
+    assert title in screen
+
+    term.keys("q")
+    assert term.wait_for_exit() == "status 0"
+
+    result = export_json("demo")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    found = [item for item in data["items"].values() if item["title"] == title]
+    assert len(found) == 1, [item["title"] for item in data["items"].values()]
+    assert found[0]["sprint_id"] == "sprint-2"  # added to the focused list: the active sprint
+    assert found[0]["status"] == "todo"
+
+
+def test_resize_relays_out_the_planning_screen(term):
+    term.start("--demo", width=120, height=40)
+    term.wait_for(lambda s: "Goal:" in s and "Burndown · Sprint 2" in s and "day of sprint" in s,
+                  "the header and the burndown chart at 120 columns")
+
+    term.tmux("resize-window", "-t", "app", "-x", "80", "-y", "24")
+    assert term.size() == (80, 24)
+    screen = term.wait_for(lambda s: "Burndown" not in s and "day of sprint" not in s
+                           and "Goal:" in s and len(s.splitlines()) <= 24,
+                           "the chart to go at 80 columns")
+    assert "Goal: Book 12 qualified" in screen
+    assert "Sprint 2 · active" in screen  # the lists are still there
+    assert "Title" in screen
+
+    term.tmux("resize-window", "-t", "app", "-x", "120", "-y", "40")
+    term.wait_for(lambda s: "Burndown · Sprint 2" in s and "Goal:" in s, "the chart to come back at 120 columns")
+
+    term.keys("q")
+    assert term.wait_for_exit() == "status 0"
+
+
+def test_app_on_a_corrupt_room_says_so_and_keeps_the_bad_file(term, data_dir, clock):
+    open_session(data_dir, "team", clock, seed_demo=True).close()
+    bad = data_dir / "rooms" / "team.json"
+    garbage = b'{"meta": {"1": {"schema": 1, "seq": 7}}, "state": \x00\xff not json'
+    bad.write_bytes(garbage)
+
+    term.start("--room", "team")
+    term.wait_for(lambda s: "Goal:" in s, "the header")
+    # The notification wraps inside its box: compare the words, not the lines.
+    screen = term.wait_for(lambda s: "could not be read" in " ".join(s.replace("▌", " ").split()),
+                           "the notification about the unreadable room file")
+    assert "kept unchanged" in " ".join(screen.replace("▌", " ").split())
+
+    aside = sorted(bad.parent.glob("team.json.corrupt-*"))
+    assert len(aside) == 1
+    assert aside[0].read_bytes() == garbage
+
+    term.keys("q")
+    assert term.wait_for_exit() == "status 0"
+    result = export_json("team")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert json.loads(result.stdout)["items"] == {}  # the room started empty, as the message said
