@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `agile-tui export | head`: the reader left; that is fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -87,6 +92,8 @@ def cmd_run(args) -> int:
     try:
         if room == "demo" and store.seq == 0:
             seed_demo(session)
+        elif store.seq == 0:
+            name_new_room(session, room)
         memory.last_room = room
         try:
             memory.save()
@@ -99,6 +106,11 @@ def cmd_run(args) -> int:
     finally:
         session.close()
     return app.return_code or 0
+
+
+def name_new_room(session, room: str) -> None:
+    """A new room is named after itself (and its team too, until someone renames it)."""
+    session.submit("room.setup", name=room, team=room)
 
 
 def seed_demo(session) -> None:
@@ -152,11 +164,18 @@ def cmd_import(args) -> int:
     except (ValueError, OSError) as error:
         return _fail(str(error))
     try:
+        for problem in store.problems:
+            print(f"agile-tui: {problem}", file=sys.stderr)
         clock = SystemClock()
-        ops, problems = backlog_ops(text, store.state, lambda type, **kw: make_op(type, clock, **kw))
         state = store.state
+        setup = []
+        if store.seq == 0 and room != "demo":
+            setup = [make_op("room.setup", clock, name=room, team=room)]
+            state = apply(state, setup[0])
+        lines_ops, problems = backlog_ops(text, state, lambda type, **kw: make_op(type, clock, **kw))
+        ops = setup + [op for _, op in lines_ops]
         if not problems:
-            for line, op in enumerate(ops, start=2):
+            for line, op in lines_ops:
                 try:
                     state = apply(state, op)
                 except OpRejected as refusal:
@@ -169,7 +188,8 @@ def cmd_import(args) -> int:
         for op in ops:
             store.append(op)
         store.compact(state)
-        print(f"Imported {len(ops)} items into the backlog of room {room!r}.")
+        count = len(lines_ops)
+        print(f"Imported {count} item{'s' if count != 1 else ''} into the backlog of room {room!r}.")
         return 0
     finally:
         store.close()

@@ -101,6 +101,25 @@ def spawn_in_pty(argv: list[str], env: dict[str, str], marker: bytes) -> tuple[f
         os.close(master)
 
 
+IMPORT_PROBE = """
+import time
+t = time.perf_counter()
+import {modules}
+print((time.perf_counter() - t) * 1000)
+"""
+
+
+BARE_IMPORTS = "textual.app, textual.widgets._header, textual.widgets._footer, textual.widgets._static"
+APP_IMPORTS = "agile_tui.cli, agile_tui.config, agile_tui.store, agile_tui.session, agile_tui.ui.app"
+
+
+def import_ms(modules: str, env: dict[str, str]) -> float:
+    """Milliseconds a fresh process takes to import ``modules`` (the import share of the startup)."""
+    out = subprocess.run([sys.executable, "-c", IMPORT_PROBE.format(modules=modules)], env=env, cwd=ROOT,
+                         capture_output=True, text=True, check=True, timeout=TIMEOUT_S).stdout
+    return float(out.strip())
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=RUNS)
@@ -129,7 +148,10 @@ def main() -> int:
             print("warning: the warm-up run left no demo room snapshot", file=sys.stderr)
 
         app_times, bare_times, app_quit, bare_quit = [], [], [], []
+        imports_app, imports_bare = [], []
         for run in range(args.runs):
+            imports_bare.append(import_ms(BARE_IMPORTS, env))
+            imports_app.append(import_ms(APP_IMPORTS, env))
             order = [("bare", bare_argv, BARE_MARKER), ("app", app_argv, APP_MARKER)]
             if run % 2:
                 order.reverse()
@@ -151,6 +173,8 @@ def main() -> int:
     print(row("agile-tui", app_times, app_quit))
     print(f"info: first run with seeding of the demo room: {seed_run * 1000:.0f} ms "
           f"(first bare run: {bare_warm * 1000:.0f} ms)")
+    print(f"info: of which imports (fresh process, median): agile-tui "
+          f"{statistics.median(imports_app):.0f} ms, bare {statistics.median(imports_bare):.0f} ms")
     print(f"\nratio agile-tui / bare = {ratio:.2f}x   (target <= {TARGET_RATIO:g}x; extra "
           f"{(app_med - bare_med) * 1000:.0f} ms)")
     print(f"{'PASS' if ratio <= TARGET_RATIO else 'FAIL'}: time to first paint {app_med * 1000:.0f} ms vs "

@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tinydb import TinyDB
+from tinydb import TinyDB  # noqa: E402
 
-from agile_tui.domain import FakeClock, State, apply, make_op
-from agile_tui.domain.model import Item, Member, Sprint
-from agile_tui.domain.rank import spread
-from agile_tui.store import RoomStore, room_path
-from agile_tui.store.snapshot import write_snapshot
+from agile_tui.domain import FakeClock, State, apply, make_op  # noqa: E402
+from agile_tui.domain.model import Item, Member, Sprint  # noqa: E402
+from agile_tui.domain.rank import spread  # noqa: E402
+from agile_tui.store import RoomStore, room_path  # noqa: E402
+from agile_tui.store.snapshot import write_snapshot  # noqa: E402
 
 SIZES = (1_000, 10_000, 50_000)
 COMMITS = 200
@@ -151,15 +151,15 @@ def main() -> int:
     print("agile-tui room store: durable commit = apply + fsynced journal append "
           f"({COMMITS} commits per size)")
     print("baseline: TinyDB insert of one document into a JSONStorage database of the same size\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        floor = fsync_floor(Path(tmp))
+    print(f"disk floor now: write + fsync of one line p50 {floor[0]:.2f} ms, p99 {floor[1]:.2f} ms "
+          "(a busy machine raises every figure below)\n")
     header = (f"{'items':>6} | {'commit p50/p99 ms':>17} | {'append-only p50/p99':>19} | "
               f"{'TinyDB insert p50/p99':>21} | {'ratio p50/p99':>13} | {'item.add p50/p99':>16} | "
               f"{'during compaction':>17} | {'load s':>6} | {'compact s':>9}")
     print(header)
     print("-" * len(header))
-    with tempfile.TemporaryDirectory() as tmp:
-        floor = fsync_floor(Path(tmp))
-    print(f"disk floor now: write + fsync of one line p50 {floor[0]:.2f} ms, p99 {floor[1]:.2f} ms "
-          "(a busy machine raises every figure below)\n")
     results, baselines = {}, {}
     # All store runs first: the baseline leaves hundreds of MB of dirty pages whose writeback would slow
     # every fsync that follows (ext4 commits them with the next journal transaction).

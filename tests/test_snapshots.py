@@ -24,14 +24,21 @@ def demo_app_factory(data_dir):
         session.close()
 
 
+async def settle(pilot):
+    """Let the burndown (mounted after the first paint) arrive."""
+    await pilot.pause()
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("theme", ["agile-dark", "agile-light"])
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 def test_planning_screen(snap_compare, demo_app_factory, theme, size):
-    assert snap_compare(demo_app_factory(theme), terminal_size=size)
+    assert snap_compare(demo_app_factory(theme), terminal_size=size, run_before=settle)
 
 
 def test_planning_with_editor_open(snap_compare, demo_app_factory):
     async def open_editor(pilot):
+        await settle(pilot)
         await pilot.press("a")
         for ch in "Call 王芳 [bold]now[/] 🚀":
             await pilot.press(ch if ch != " " else "space")

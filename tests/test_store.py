@@ -11,9 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-
 from tinydb import TinyDB
 
 from agile_tui.domain import SCHEMA_VERSION, FakeClock, Op, OpRejected, make_op
@@ -31,6 +28,7 @@ from agile_tui.store import (
 from agile_tui.store import snapshot as snapshot_module
 from agile_tui.store.snapshot import encode
 
+ROOT = Path(__file__).resolve().parents[1]
 ROOM = "demo"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 

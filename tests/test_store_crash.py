@@ -12,10 +12,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from agile_tui.store import RoomStore, load_readonly
 
+ROOT = Path(__file__).resolve().parents[1]
 ROOM = "crash"
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 PREFILL = 400

@@ -94,6 +94,6 @@ def test_wheel_ships_themes_and_stylesheet(tmp_path):
                     str(tmp_path), str(ROOT)], check=True, capture_output=True)
     wheel = next(tmp_path.glob("agile_tui-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "agile_tui/themes/agile-dark.yaml" in names
+    assert "agile_tui/themes/agile-dark.toml" in names
     assert "agile_tui/themes/agile-high-contrast.toml" in names
     assert "agile_tui/ui/app.tcss" in names

@@ -8,12 +8,13 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
@@ -32,19 +33,29 @@ pytestmark = [
 
 def app_env() -> dict[str, str]:
     env = dict(os.environ)  # the tmp AGILE_TUI_DATA_DIR / AGILE_TUI_CONFIG_DIR of the autouse fixture
-    if "utf-8" not in " ".join(env.get(k, "") for k in ("LC_ALL", "LC_CTYPE", "LANG")).lower().replace("utf8",
-                                                                                                         "utf-8"):
+    locale = " ".join(env.get(k, "") for k in ("LC_ALL", "LC_CTYPE", "LANG")).lower()
+    if "utf-8" not in locale and "utf8" not in locale:
         env["LANG"] = "C.UTF-8"
     env.pop("TMUX", None)  # never talk to a tmux we may be running inside
+    # pytest-xdist workers export COLUMNS=80 LINES=24; Textual (shutil.get_terminal_size) would believe them
+    # over the real terminal, and never see a resize.
+    env.pop("COLUMNS", None)
+    env.pop("LINES", None)
+    env["PYTHONFAULTHANDLER"] = "1"  # see Tmux.dump_threads
     return env
 
 
 class Tmux:
-    """One private tmux server (its own socket) holding one session, ``app``, whose pane runs the app."""
+    """One private tmux server (its own socket) holding one session, ``app``, whose pane runs the app.
 
-    def __init__(self) -> None:
+    The app runs under ``/bin/sh -c 'app; echo $? > exit-status'``: the file says when and how it ended.
+    (tmux's own ``#{pane_dead_status}`` is not reliable: tmux 3.3a was seen marking the pane dead when its
+    terminal closed, then leaving the exited app an unreaped zombie with no status for good.)"""
+
+    def __init__(self, folder: Path) -> None:
         self.socket = f"agile-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.env = app_env()
+        self.exit_file = folder / "exit-status"
 
     def tmux(self, *args: str, check: bool = True) -> str:
         result = subprocess.run(["tmux", "-u", "-L", self.socket, "-f", "/dev/null", *args], env=self.env,
@@ -54,16 +65,18 @@ class Tmux:
         return result.stdout
 
     def start(self, *app_args: str, width: int = 120, height: int = 40) -> None:
-        # Not a single redirection: Textual draws on stderr. remain-on-exit keeps the pane (and its exit
-        # status) after the app ends, so its exit can be observed instead of guessed.
-        command = shlex.join([sys.executable, "-m", "agile_tui", *app_args])
+        # No redirection of the app's output: Textual draws on stderr. remain-on-exit keeps the pane (and
+        # what the app printed last) after it ends.
+        app = shlex.join([sys.executable, "-m", "agile_tui", *app_args])
+        marker = shlex.quote(str(self.exit_file))
+        script = f"{app}; echo $? > {marker}.tmp && mv {marker}.tmp {marker}"
         env_args = []
-        for name in ("AGILE_TUI_DATA_DIR", "AGILE_TUI_CONFIG_DIR", "LANG"):
+        for name in ("AGILE_TUI_DATA_DIR", "AGILE_TUI_CONFIG_DIR", "LANG", "PYTHONFAULTHANDLER"):
             if name in self.env:
                 env_args += ["-e", f"{name}={self.env[name]}"]
         self.tmux("start-server", ";", "set-option", "-g", "remain-on-exit", "on", ";",
                   "new-session", "-d", "-s", "app", "-x", str(width), "-y", str(height), "-c", str(ROOT),
-                  *env_args, command)
+                  *env_args, shlex.join(["/bin/sh", "-c", script]))
 
     def kill(self) -> None:
         self.tmux("kill-server", check=False)
@@ -71,17 +84,16 @@ class Tmux:
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p", "-t", "app")
 
-    def pane(self) -> tuple[bool, str]:
-        """(dead, how it ended) of the app's pane. tmux may mark the pane dead (its terminal closed) a moment
-        before it has reaped the process: then how it ended is still ""."""
-        out = self.tmux("display-message", "-p", "-t", "app",
-                        "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").strip().split("|")
-        dead = out[0] == "1"
-        status, signal = (out + ["", ""])[1:3]
-        return dead, (f"status {status}" if status else f"signal {signal}" if signal else "")
+    def exit_status(self) -> int | None:
+        """The app's exit status, or None while it runs."""
+        try:
+            return int(self.exit_file.read_text())
+        except FileNotFoundError:
+            return None
 
     def size(self) -> tuple[int, int]:
-        width, height = self.tmux("display-message", "-p", "-t", "app", "#{window_width} #{window_height}").split()
+        out = self.tmux("display-message", "-p", "-t", "app", "#{window_width} #{window_height}")
+        width, height = out.split()
         return int(width), int(height)
 
     def keys(self, *keys: str) -> None:
@@ -98,35 +110,57 @@ class Tmux:
             screen = self.screen()
             if condition(screen):
                 return screen
-            dead, how = self.pane()
-            if dead:
-                screen = self.screen()
-                if condition(screen):
-                    return screen
-                raise AssertionError(f"the app ended ({how or 'just now'}) before {what}:\n{screen}")
+            status = self.exit_status()
+            if status is not None:
+                screen = self.tmux("capture-pane", "-p", "-t", "app", "-S", "-500")
+                raise AssertionError(f"the app ended (status {status}) before {what}:\n{screen}")
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}:\n{screen}")
             time.sleep(POLL)
 
-    def wait_for_exit(self, timeout: float = TIMEOUT) -> str:
-        """How the app ended ("status 0", "signal 9", ...), once it has."""
+    def wait_for_exit(self, timeout: float = TIMEOUT) -> int:
+        """The app's exit status, once it has ended."""
         deadline = time.monotonic() + timeout
         while True:
-            dead, how = self.pane()
-            if dead and how:
-                return how
+            status = self.exit_status()
+            if status is not None:
+                return status
             if time.monotonic() > deadline:
-                raise AssertionError(f"the app did not exit within {timeout}s:\n{self.screen()}")
+                raise AssertionError(f"the app did not exit within {timeout}s:\n{self.dump_threads()}")
             time.sleep(POLL)
+
+    def dump_threads(self) -> str:
+        """For a hung app: SIGABRT makes faulthandler (PYTHONFAULTHANDLER=1) print every thread's stack on
+        the pane; return the pane with its scrollback."""
+        shell = self.tmux("display-message", "-p", "-t", "app", "#{pane_pid}", check=False).strip()
+        try:
+            children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+        except OSError:
+            children = []
+        for pid in children:
+            try:
+                os.kill(int(pid), signal.SIGABRT)
+            except (ProcessLookupError, ValueError):
+                pass
+        deadline = time.monotonic() + 5
+        while children and self.exit_status() is None and time.monotonic() < deadline:
+            time.sleep(POLL)
+        return self.tmux("capture-pane", "-p", "-t", "app", "-S", "-500", check=False)
 
 
 @pytest.fixture
-def term():
-    tmux = Tmux()
+def term(tmp_path):
+    tmux = Tmux(tmp_path)
     try:
         yield tmux
     finally:
         tmux.kill()
+
+
+def words(screen: str) -> str:
+    """The screen's text as one line of words: box-drawing and block glyphs (borders, the toast's edge) and
+    line ends become spaces, so a phrase wrapped inside a box is found whole."""
+    return " ".join("".join(" " if 0x2500 <= ord(c) <= 0x259F else c for c in screen).split())
 
 
 def export_json(room: str) -> subprocess.CompletedProcess:
@@ -153,7 +187,7 @@ def test_add_an_item_with_chinese_and_emoji_then_quit(term):
     assert title in screen
 
     term.keys("q")
-    assert term.wait_for_exit() == "status 0"
+    assert term.wait_for_exit() == 0
 
     result = export_json("demo")
     assert result.returncode == 0, result.stderr
@@ -179,10 +213,11 @@ def test_resize_relays_out_the_planning_screen(term):
     assert "Title" in screen
 
     term.tmux("resize-window", "-t", "app", "-x", "120", "-y", "40")
-    term.wait_for(lambda s: "Burndown · Sprint 2" in s and "Goal:" in s, "the chart to come back at 120 columns")
+    term.wait_for(lambda s: "Burndown · Sprint 2" in s and "Goal:" in s,
+                  "the chart to come back at 120 columns")
 
     term.keys("q")
-    assert term.wait_for_exit() == "status 0"
+    assert term.wait_for_exit() == 0
 
 
 def test_app_on_a_corrupt_room_says_so_and_keeps_the_bad_file(term, data_dir, clock):
@@ -194,16 +229,17 @@ def test_app_on_a_corrupt_room_says_so_and_keeps_the_bad_file(term, data_dir, cl
     term.start("--room", "team")
     term.wait_for(lambda s: "Goal:" in s, "the header")
     # The notification wraps inside its box: compare the words, not the lines.
-    screen = term.wait_for(lambda s: "could not be read" in " ".join(s.replace("▌", " ").split()),
+    screen = term.wait_for(lambda s: "could not be read" in words(s),
                            "the notification about the unreadable room file")
-    assert "kept unchanged" in " ".join(screen.replace("▌", " ").split())
+    assert "kept unchanged" in words(screen)
+    assert str(bad) in words(screen).replace(" ", "") or "team.json" in words(screen)
 
     aside = sorted(bad.parent.glob("team.json.corrupt-*"))
     assert len(aside) == 1
     assert aside[0].read_bytes() == garbage
 
     term.keys("q")
-    assert term.wait_for_exit() == "status 0"
+    assert term.wait_for_exit() == 0
     result = export_json("team")
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert json.loads(result.stdout)["items"] == {}  # the room started empty, as the message said

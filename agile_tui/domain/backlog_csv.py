@@ -27,10 +27,11 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8-sig")
 
 
-def backlog_ops(text: str, state: State, make: "callable") -> tuple[list[Op], list[CsvProblem]]:
-    """Ops for every row, or the problems found (then no ops). ``make(type, **args)`` builds an op."""
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
+def backlog_ops(text: str, state: State, make) -> tuple[list[tuple[int, Op]], list[CsvProblem]]:
+    """(line, op) for every row, or the problems found (then no ops). ``make(type, **args)`` builds an op.
+    The delimiter (comma or semicolon) is read from the header row."""
+    header_line = text.split("\n", 1)[0]
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     problems: list[CsvProblem] = []
     rows = list(reader)
@@ -42,7 +43,7 @@ def backlog_ops(text: str, state: State, make: "callable") -> tuple[list[Op], li
     index = {name: header.index(name) for name in COLUMNS if name in header}
     by_name = {m.name.casefold(): m.id for m in state.members.values()}
     last = max((i.rank for i in state.items.values() if i.sprint_id is None), default=None)
-    ops: list[Op] = []
+    ops: list[tuple[int, Op]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -71,8 +72,8 @@ def backlog_ops(text: str, state: State, make: "callable") -> tuple[list[Op], li
             problems.extend(CsvProblem(line, p) for p in row_problems)
             continue
         last = ranks.after(last)
-        ops.append(make("item.add", id=new_id("item-"), title=title, owner=owner_id, estimate=estimate,
-                        status=status, rank=last))
+        ops.append((line, make("item.add", id=new_id("item-"), title=title, owner=owner_id, estimate=estimate,
+                               status=status, rank=last)))
     if problems:
         return [], problems
     if not ops:

@@ -29,18 +29,26 @@ class Entity:
 
     nested: ClassVar[dict[str, type]] = {}
 
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        names = cls.__dict__.get("_field_names")
+        if names is None:
+            names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+            setattr(cls, "_field_names", names)
+        return names
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for f in fields(self):  # type: ignore[arg-type]
-            value = getattr(self, f.name)
+        for name in self.field_names():
+            value = getattr(self, name)
             if isinstance(value, tuple):
                 value = [v.to_dict() if isinstance(v, Entity) else v for v in value]
-            out[f.name] = value
+            out[name] = value
         return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]):
-        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        known = cls.field_names()
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
             if key not in known:

@@ -25,8 +25,33 @@ def planning_sprint(state: State) -> Sprint | None:
     return planned[0] if planned else None
 
 
+_lists_memo: tuple[object, dict[str | None, list[Item]]] | None = None
+
+
+def _lists(state: State) -> dict[str | None, list[Item]]:
+    """Every list (backlog and each sprint) in rank order; memoised on the items mapping, which the reducer
+    replaces whenever an item changes, so one key press sorts at most once."""
+    global _lists_memo
+    memo = _lists_memo
+    if memo is not None and memo[0] is state.items:
+        return memo[1]
+    groups: dict[str | None, list[Item]] = {}
+    for item in state.items.values():
+        groups.setdefault(item.sprint_id, []).append(item)
+    for group in groups.values():
+        group.sort(key=lambda i: (i.rank, i.id))
+    _lists_memo = (state.items, groups)
+    return groups
+
+
 def items_in(state: State, sprint_id: str | None) -> list[Item]:
-    return sorted((i for i in state.items.values() if i.sprint_id == sprint_id), key=lambda i: (i.rank, i.id))
+    return list(_lists(state).get(sprint_id, ()))
+
+
+def append_rank(state: State, sprint_id: str | None) -> str:
+    """The rank that puts an item at the end of a list."""
+    items = _lists(state).get(sprint_id)
+    return ranks.after(items[-1].rank if items else None)
 
 
 def matches(state: State, item: Item, query: str) -> bool:

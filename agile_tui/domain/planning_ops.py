@@ -7,7 +7,7 @@ from typing import Mapping
 
 from . import rank as ranks
 from . import rules
-from .errors import InvalidArgs, RuleViolation
+from .errors import InvalidArgs, RuleViolation, UnknownEntity
 from .model import ESTIMATES, ITEM_KINDS, ITEM_STATUSES, ROLES, Item, Member, Room, Sprint
 from .ops import Op
 from .reducer import handles
@@ -48,6 +48,9 @@ def member_update(tx: Tx, args: Mapping, op: Op) -> None:
         changes["role"] = _role(args, member.role)
     if "active" in args:
         changes["active"] = bool(args["active"])
+    name, active = changes.get("name", member.name), changes.get("active", member.active)
+    if active and any(m.name == name and m.active and m.id != member.id for m in tx.all("members").values()):
+        raise RuleViolation(f"There is already a member called {name!r}.")
     tx.update("members", member.id, **changes)
 
 
@@ -188,7 +191,7 @@ def _item_fields(tx: Tx, args: Mapping, current: Item | None) -> dict:
         if owner and not isinstance(owner, str):
             raise InvalidArgs("An owner must be a member id.")
         if owner and tx.get("members", owner) is None:
-            raise RuleViolation(f"Unknown owner {owner!r}: add them to the team first.")
+            raise UnknownEntity(f"Unknown owner {owner!r}: add them to the team first.")
         out["owner"] = owner
     if "estimate" in args:
         estimate = args.get("estimate")
@@ -229,7 +232,8 @@ def item_add(tx: Tx, args: Mapping, op: Op) -> None:
     if tx.get("items", item_id):
         raise RuleViolation(f"An item with id {item_id!r} already exists.")
     fields = _item_fields(tx, args, None)
-    fields.setdefault("rank", ranks.after(_last_rank(tx, fields.get("sprint_id"))))
+    if "rank" not in fields:  # callers that know the list pass the rank (a scan of every item otherwise)
+        fields["rank"] = ranks.after(_last_rank(tx, fields.get("sprint_id")))
     status = fields.get("status", "todo")
     tx.put("items", Item(id=item_id, created_on=op.date, done_on=op.date if status == "done" else None, **fields))
 
@@ -249,3 +253,6 @@ def item_update(tx: Tx, args: Mapping, op: Op) -> None:
 def item_delete(tx: Tx, args: Mapping, op: Op) -> None:
     item = tx.require("items", args.get("id"))
     tx.delete("items", item.id)
+    for blocker in list(tx.all("blockers").values()):  # a blocker outlives its item, unlinked
+        if blocker.item_id == item.id:
+            tx.update("blockers", blocker.id, item_id=None)

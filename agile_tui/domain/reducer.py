@@ -19,6 +19,8 @@ HANDLERS: dict[str, Handler] = {}
 UNDO_DEPTH = 100
 # Ops that are part of the room's history but not something a person takes back with `u`.
 NOT_UNDOABLE = {"undo", "redo", "room.setup", "standup.record", "metric.sample"}
+# Actors that are not people (the demo seed): their ops keep no undo history.
+SYSTEM_ACTORS = {"seed"}
 
 
 def handles(op_type: str) -> Callable[[Handler], Handler]:
@@ -46,7 +48,7 @@ def apply(state: State, op: Op) -> State:
     handler(tx, op.args, op)
     if not tx.changed:
         return state
-    if op.type in NOT_UNDOABLE:
+    if op.type in NOT_UNDOABLE or op.actor in SYSTEM_ACTORS:
         return tx.commit()
     entry = {"label": describe(op), **tx.inverse(), "after": tx.after()}
     undo = dict(state.undo)

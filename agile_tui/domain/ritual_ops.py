@@ -191,6 +191,8 @@ def _open_retro(tx: Tx, args: Mapping) -> Retro:
 def retro_card(tx: Tx, args: Mapping, op: Op) -> None:
     retro = _open_retro(tx, args)
     card_id = rules.ident(args, "id", what="A card")
+    if any(c.id == card_id for c in retro.cards):
+        raise RuleViolation(f"This retro already has a card with id {card_id!r}.")
     column = args.get("column")
     if column not in retro.columns:
         raise InvalidArgs(f"{column!r} is not a column of this retro ({', '.join(retro.columns)}).")
@@ -202,8 +204,11 @@ def retro_card(tx: Tx, args: Mapping, op: Op) -> None:
 @handles("retro.action")
 def retro_action(tx: Tx, args: Mapping, op: Op) -> None:
     retro = _open_retro(tx, args)
+    action_id = rules.ident(args, "id", what="An action")
+    if any(a.id == action_id for a in retro.actions):
+        raise RuleViolation(f"This retro already has an action with id {action_id!r}.")
     action = Action(
-        id=rules.ident(args, "id", what="An action"),
+        id=action_id,
         title=rules.text(args, "title", what="An action", max_len=rules.MAX_TITLE, required=True).strip(),
         owner=_member(tx, args, "owner", "The action's owner", required=False) or "",
         due=rules.iso_date(args, "due", what="The due date") if args.get("due") else None,

@@ -7,7 +7,6 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -38,7 +37,15 @@ def shipped_folder() -> Path:
 
 def parse_theme(path: Path) -> Theme:
     raw_text = path.read_text(encoding="utf-8")
-    data = tomllib.loads(raw_text) if path.suffix == ".toml" else yaml.safe_load(raw_text)
+    if path.suffix == ".toml":
+        data = tomllib.loads(raw_text)
+    else:
+        import yaml  # only when someone has a YAML theme: keeps start-up lean
+
+        try:
+            data = yaml.safe_load(raw_text)
+        except yaml.YAMLError as error:
+            raise ValueError(str(error).splitlines()[0]) from None
     if not isinstance(data, dict):
         raise ValueError("expected a mapping of name, colours and dark")
     name = data.get("name")
@@ -72,6 +79,6 @@ def load_themes(folders: list[Path]) -> tuple[list[Theme], list[ThemeProblem]]:
                 continue
             try:
                 themes.append(parse_theme(path))
-            except (OSError, ValueError, yaml.YAMLError, tomllib.TOMLDecodeError, TypeError) as error:
+            except (OSError, ValueError, tomllib.TOMLDecodeError, TypeError) as error:
                 problems.append(ThemeProblem(path, str(error).splitlines()[0] if str(error) else type(error).__name__))
     return themes, problems

@@ -9,16 +9,16 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ...domain import new_id, planning
 from ...domain.model import ITEM_KINDS, ROLES
 from ...domain.planning_ops import next_planned
 from ..text import safe
-from ..widgets.burndown import BurndownChart
 from ..widgets.dialogs import CloseSprintDialog, MemberDialog, PromptDialog, SprintDialog, next_start
 from ..widgets.item_editor import ItemEditor
 from ..widgets.item_table import ItemTable
+from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
 from .base import RitualScreen
 
@@ -53,6 +53,8 @@ class PlanningScreen(RitualScreen):
         self._filter = ""
         self._chart_wanted: bool | None = None
         self._last_table: ItemTable | None = None
+        self._headings_shown: dict[str, Text] = {}
+        self._chart = None
 
     def compose(self) -> ComposeResult:
         yield RoomBar(id="room-bar")
@@ -63,15 +65,22 @@ class PlanningScreen(RitualScreen):
                 yield ItemTable("sprint", id="sprint-table")
                 yield Static(id="backlog-heading", classes="list-heading")
                 yield ItemTable(None, id="backlog-table")
-            yield BurndownChart(id="burndown")
+            yield Vertical(id="chart-slot")
         yield ItemEditor(id="item-editor")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
-        self.query_one(ItemEditor).display = False
         self.query_one("#sprint-table").focus()
         self.show_state(self.app.session.state)
+        self.call_after_refresh(self._mount_chart)
+
+    async def _mount_chart(self) -> None:
+        """The burndown (plotext) arrives after the first paint, so opening the app never waits for it."""
+        from ..widgets.burndown import BurndownChart
+
+        self._chart = BurndownChart(id="burndown")
+        await self.query_one("#chart-slot").mount(self._chart)
+        self.draw(self.app.session.state)
 
     def on_resize(self) -> None:
         self._layout()
@@ -81,8 +90,7 @@ class PlanningScreen(RitualScreen):
     def _layout(self) -> None:
         wide = self.size.width >= 120
         show_chart = wide if self._chart_wanted is None else self._chart_wanted
-        chart = self.query_one(BurndownChart)
-        chart.display = show_chart
+        self.query_one("#chart-slot").display = show_chart
 
     def draw(self, state) -> None:
         today = self.app.today()
@@ -102,8 +110,8 @@ class PlanningScreen(RitualScreen):
         sprint_table.sync(sprint_items, names, ages, styles)
         self.query_one("#backlog-table", ItemTable).sync(backlog_items, names, ages, styles)
         self._headings(state, sprint, today)
-        chart = self.query_one(BurndownChart)
-        if chart.display:
+        chart = self._chart
+        if chart is not None and self.query_one("#chart-slot").display:
             if sprint is not None and sprint.status == "active":
                 chart.show(planning.burndown(state, sprint, today), f"Burndown · {sprint.name}")
             else:
@@ -133,11 +141,17 @@ class PlanningScreen(RitualScreen):
             heading.append(f" · {done} done")
             if sprint.status == "planned":
                 heading.append(" · S starts it", style="dim")
-        self.query_one("#sprint-heading", Static).update(heading)
+        self._update_heading("#sprint-heading", heading)
         backlog = [i for i in state.items.values() if i.sprint_id is None]
         filt = Text.assemble(" · filter: ", safe(self._filter, style="italic")) if self._filter else ""
-        self.query_one("#backlog-heading", Static).update(Text.assemble(
+        self._update_heading("#backlog-heading", Text.assemble(
             ("Backlog", "bold"), f" · {len(backlog)} items · {planning.points(backlog)} points", filt))
+
+    def _update_heading(self, selector: str, text: Text) -> None:
+        """Headings are one line tall: update without a relayout, and only when they change."""
+        if self._headings_shown.get(selector) != text:
+            self._headings_shown[selector] = text
+            self.query_one(selector, Static).update(text, layout=False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -191,10 +205,9 @@ class PlanningScreen(RitualScreen):
                                         owner=owner.name if owner else "", estimate=item.estimate,
                                         kind=item.kind)
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if isinstance(event.data_table, ItemTable):
-            self.action_edit()
+    @on(ItemTable.Selected)
+    def _row_selected(self) -> None:
+        self.action_edit()
 
     def _member_names(self) -> list[str]:
         return [m.name for m in self.app.session.state.members.values() if m.active]
@@ -218,7 +231,8 @@ class PlanningScreen(RitualScreen):
             return
         if event.item_id is None:
             item_id = new_id("item-")
-            error = self._submit("item.add", id=item_id, sprint_id=event.list_id, **args)
+            error = self._submit("item.add", id=item_id, sprint_id=event.list_id,
+                                 rank=planning.append_rank(state, event.list_id), **args)
         else:
             item_id = event.item_id
             error = self._submit("item.update", id=item_id, **args)
@@ -229,9 +243,10 @@ class PlanningScreen(RitualScreen):
         table.select(item_id)
         if event.item_id is None:
             # Stay in the editor for the next item: keyboard speed.
-            event.editor.open(heading=event.editor.query_one("#editor-label").content, item_id=None,
-                              list_id=event.list_id, members=self._member_names())
-            self.app.notify(f"Added {event.title.strip()[:40]!r}", timeout=2)
+            where = "the backlog" if event.list_id is None else "the sprint"
+            event.editor.open(heading=Text.assemble("Added ", safe(event.title.strip(), max_cells=40),
+                                                    f" · next item in {where}"),
+                              item_id=None, list_id=event.list_id, members=self._member_names())
         else:
             event.editor.action_close()
 
@@ -291,9 +306,10 @@ class PlanningScreen(RitualScreen):
             if sprint is None:
                 self.app.notify("There is no sprint to move it into: n creates one.", severity="warning")
                 return
-            self._submit("item.update", id=item.id, sprint_id=sprint.id)
+            self._submit("item.update", id=item.id, sprint_id=sprint.id,
+                         rank=planning.append_rank(state, sprint.id))
         else:
-            self._submit("item.update", id=item.id, sprint_id=None)
+            self._submit("item.update", id=item.id, sprint_id=None, rank=planning.append_rank(state, None))
 
     # ------------------------------------------------------------------ filter
 
@@ -365,7 +381,7 @@ class PlanningScreen(RitualScreen):
         self.app.push_screen(CloseSprintDialog(sprint, unfinished, done, close))
 
     def action_toggle_chart(self) -> None:
-        self._chart_wanted = not self.query_one(BurndownChart).display
+        self._chart_wanted = not self.query_one("#chart-slot").display
         self._layout()
         self.draw(self.app.session.state)
 

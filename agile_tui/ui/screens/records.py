@@ -8,10 +8,11 @@ from datetime import date
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 
 from ..text import safe
+from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
 from .base import RitualScreen
 
@@ -24,7 +25,7 @@ class RecordScreen(RitualScreen):
         with VerticalScroll(classes="records"):
             yield Static(Text(self.COMING), classes="coming")
             yield from self.body()
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_state(self.app.session.state)
