@@ -42,7 +42,7 @@ class Memory:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path) -> "Memory":
+    def load(cls, folder: Path) -> Memory:
         path = folder / "app.json"
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

@@ -11,20 +11,20 @@ from pathlib import Path
 FORBIDDEN = ("textual", "tinydb", "httpx", "rich")
 ROOT = Path(__file__).resolve().parents[1]
 
-PROBE = r"""
+PROBE = f"""
 import importlib, json, pkgutil, sys
 import agile_tui.domain as domain
 modules = ["agile_tui.domain"]
 for info in pkgutil.walk_packages(domain.__path__, prefix="agile_tui.domain."):
     importlib.import_module(info.name)
     modules.append(info.name)
-forbidden = %r
+forbidden = {FORBIDDEN!r}
 loaded = sorted(
     name for name in sys.modules
     if any(name == f or name.startswith(f + ".") for f in forbidden)
 )
-print(json.dumps({"modules": modules, "loaded": loaded}))
-""" % (FORBIDDEN,)
+print(json.dumps(dict(modules=modules, loaded=loaded)))
+"""
 
 
 def _probe(code: str) -> dict:

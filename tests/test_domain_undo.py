@@ -221,3 +221,13 @@ def test_deleting_an_item_unlinks_or_refuses_its_blockers(room):
         assert room.state.blockers["b1"].item_id in (None, *room.state.items), "blocker points at a deleted item"
         room.do("undo")
         room.do("redo")  # taking the delete back and forth must work like any other op
+
+
+def test_undo_does_not_put_work_back_into_a_closed_sprint(room):
+    room.do("item.add", id="i1", title="Call Acme", sprint_id="s1")
+    room.do("sprint.start", id="s1")
+    room.do("item.update", actor="ann", id="i1", sprint_id=None)
+    room.do("sprint.close", actor="bob", id="s1")
+    if room.try_do("undo", actor="ann"):
+        item = room.state.items["i1"]
+        assert item.sprint_id is None or room.state.sprints[item.sprint_id].status != "closed"

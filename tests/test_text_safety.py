@@ -40,7 +40,7 @@ async def test_titles_and_names_show_as_typed_and_aligned(session):
         await pilot.pause()
         table = app.screen.query_one("#sprint-table", ItemTable)
         lines = [table.render_line(y).text for y in range(1, len(TITLES) + 1)]
-        for line, title in zip(lines, TITLES):
+        for line, title in zip(lines, TITLES, strict=True):
             assert plain(title) in line, (line, title)
         # The owner column starts at the same terminal cell on every row, whatever the title holds.
         starts = set()

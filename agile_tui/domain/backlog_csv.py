@@ -48,11 +48,8 @@ def backlog_ops(text: str, state: State, make) -> tuple[list[tuple[int, Op]], li
         if not any(cell.strip() for cell in row):
             continue
 
-        def cell(name: str) -> str:
-            pos = index.get(name)
-            return row[pos].strip() if pos is not None and pos < len(row) else ""
-
-        title, owner, estimate, status = (cell(n) for n in COLUMNS)
+        cells = [row[index[n]].strip() if n in index and index[n] < len(row) else "" for n in COLUMNS]
+        title, owner, estimate, status = cells
         status = status.casefold() or "todo"
         row_problems = []
         if not title:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from .ops import Op
 
@@ -69,7 +69,7 @@ def demo_ops(today: date, actor: str = "seed") -> list[Op]:
     counter = iter(range(1, 1_000_000))
 
     def op(day: date, type: str, **args) -> None:
-        ts = datetime.combine(day, time(9, 0), tzinfo=timezone.utc) + timedelta(seconds=next(counter))
+        ts = datetime.combine(day, time(9, 0), tzinfo=UTC) + timedelta(seconds=next(counter))
         ops.append(Op(type=type, args=args, actor=actor, op_id=f"demo-{len(ops):05d}", ts=ts.isoformat()))
 
     sprint1_start = today - timedelta(days=23)
@@ -139,7 +139,7 @@ def demo_ops(today: date, actor: str = "seed") -> list[Op]:
             bid, member, text, item, helper, resolve_after = blockers[index]
             op(day, "blocker.open", id=bid, member_id=member, text=text, item_id=item, helper_id=helper,
                opened_on=day.isoformat())
-        for bid, member, text, item, helper, resolve_after in blockers.values():
+        for bid, _member, _text, _item, _helper, resolve_after in blockers.values():
             if resolve_after is not None and index == resolve_after:
                 op(day, "blocker.resolve", id=bid)
         order = [m[0] for m in MEMBERS]
@@ -162,7 +162,7 @@ def demo_ops(today: date, actor: str = "seed") -> list[Op]:
     for back in range(28, 0, -1):
         day = today - timedelta(days=back)
         trend = (28 - back) / 28
-        for mid, name, unit, target, direction, scope, summary, typical, spread in METRICS:
+        for mid, _name, unit, target, _direction, scope, _summary, typical, spread in METRICS:
             drift = (target - typical) * trend * 0.6
             members = [m[0] for m in MEMBERS if m[2] != "Manager"] if scope == "member" else [None]
             for member_id in members:

@@ -3,7 +3,7 @@ they were and so could otherwise leave a reference to something that is gone (or
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .model import State
 
@@ -48,6 +48,15 @@ def problem(state: State, touched: dict[str, Iterable[str]]) -> str | None:
             for target, ref, what in _refs_of(state, coll, entity):
                 if ref is not None and ref not in getattr(state, target):
                     return f"{what} ({_WHAT[target]} {ref!r}) no longer exists"
+            if coll == "members" and entity.active and any(
+                    m.name == entity.name and m.active and m.id != key for m in state.members.values()):
+                return f"there is already a member called {entity.name!r}"
+            if coll == "metrics" and any(m.name == entity.name and m.id != key for m in state.metrics.values()):
+                return f"there is already a metric called {entity.name!r}"
+            if coll == "items" and entity.status != "done" and entity.sprint_id is not None:
+                sprint = state.sprints.get(entity.sprint_id)
+                if sprint is not None and sprint.status == "closed":
+                    return f"sprint {sprint.name!r} is closed, and only done work stays in a closed sprint"
             if coll == "sprints" and entity.status == "active":
                 others = [s.name for s in state.sprints.values() if s.status == "active" and s.id != key]
                 if others:
@@ -55,7 +64,7 @@ def problem(state: State, touched: dict[str, Iterable[str]]) -> str | None:
     if removed:
         for coll in ("items", "blockers", "standups", "samples", "retros"):
             for entity in getattr(state, coll).values():
-                for target, ref, what in _refs_of(state, coll, entity):
+                for target, ref, _what in _refs_of(state, coll, entity):
                     if ref is not None and ref in removed.get(target, ()):
                         return f"the {_WHAT[coll]} {getattr(entity, 'title', None) or entity.id!r} still " \
                                f"refers to that {_WHAT[target]}"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 SCHEMA_VERSION = 1
 
@@ -34,7 +35,7 @@ class Entity:
         names = cls.__dict__.get("_field_names")
         if names is None:
             names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-            setattr(cls, "_field_names", names)
+            cls._field_names = names
         return names
 
     def to_dict(self) -> dict[str, Any]:
@@ -238,7 +239,7 @@ class State:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "State":
+    def from_dict(cls, data: Mapping[str, Any]) -> State:
         kwargs: dict[str, Any] = {"room": Room.from_dict(data.get("room", {}))}
         for name, kind in COLLECTIONS.items():
             kwargs[name] = {key: kind.from_dict(value) for key, value in data.get(name, {}).items()}

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .clock import Clock
 
@@ -51,7 +52,7 @@ class Op:
         return {"type": self.type, "args": dict(self.args), "actor": self.actor, "op_id": self.op_id, "ts": self.ts}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Op":
+    def from_dict(cls, data: Mapping[str, Any]) -> Op:
         return cls(
             type=str(data["type"]),
             args=dict(data.get("args") or {}),

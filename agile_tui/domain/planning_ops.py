@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Mapping
 
 from . import rank as ranks
 from . import rules
 from .errors import InvalidArgs, RuleViolation, UnknownEntity
-from .model import ESTIMATES, ITEM_KINDS, ITEM_STATUSES, ROLES, Item, Member, Room, Sprint
+from .model import ESTIMATES, ITEM_KINDS, ITEM_STATUSES, Item, Member, Room, Sprint
 from .ops import Op
 from .reducer import handles
 from .tx import Tx
@@ -47,7 +47,9 @@ def member_update(tx: Tx, args: Mapping, op: Op) -> None:
     if "role" in args:
         changes["role"] = _role(args, member.role)
     if "active" in args:
-        changes["active"] = bool(args["active"])
+        if not isinstance(args["active"], bool):
+            raise InvalidArgs("Active must be true or false.")
+        changes["active"] = args["active"]
     name, active = changes.get("name", member.name), changes.get("active", member.active)
     if active and any(m.name == name and m.active and m.id != member.id for m in tx.all("members").values()):
         raise RuleViolation(f"There is already a member called {name!r}.")
@@ -65,7 +67,7 @@ def sprint_create(tx: Tx, args: Mapping, op: Op) -> None:
     name = rules.text(args, "name", what="The sprint name", max_len=rules.MAX_NAME, required=True).strip()
     start = rules.iso_date(args, "start", what="The start date", default=op.date or None)
     days = rules.sprint_days(args, 14)
-    goal = rules.text(args, "goal", what="The sprint goal", max_len=rules.MAX_GOAL * 4).strip()
+    goal = rules.text(args, "goal", what="The sprint goal", max_len=rules.MAX_TEXT).strip()
     if goal and (problem := rules.goal_problem(goal)):
         raise RuleViolation(problem)
     capacity = rules.number(args, "capacity", what="Capacity", default=0, minimum=0, maximum=10_000, integer=True)
@@ -86,7 +88,7 @@ def sprint_update(tx: Tx, args: Mapping, op: Op) -> None:
     if "days" in args:
         changes["days"] = rules.sprint_days(args)
     if "goal" in args:
-        goal = rules.text(args, "goal", what="The sprint goal", max_len=rules.MAX_GOAL * 4).strip()
+        goal = rules.text(args, "goal", what="The sprint goal", max_len=rules.MAX_TEXT).strip()
         if goal or sprint.status == "active":
             if problem := rules.goal_problem(goal):
                 raise RuleViolation(problem)
@@ -154,13 +156,21 @@ def _next_sprint(tx: Tx, sprint: Sprint, spec, op: Op) -> str:
     if planned is not None and spec is None:
         return planned.id
     spec = dict(spec or {})
-    spec.setdefault("id", sprint.id + "-next")
+    spec.setdefault("id", free_sprint_id(tx, sprint.id + "-next"))
     spec.setdefault("name", f"After {sprint.name}"[: rules.MAX_NAME])
     spec.setdefault("start", (date.fromisoformat(sprint.start) + timedelta(days=sprint.days)).isoformat())
     spec.setdefault("days", sprint.days)
     spec.setdefault("capacity", sprint.capacity)
     sprint_create(tx, spec, op)
     return spec["id"]
+
+
+def free_sprint_id(tx: Tx, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``… whichever is not taken yet."""
+    candidate, n = wanted[:60], 2
+    while tx.get("sprints", candidate) is not None:
+        candidate, n = f"{wanted[:60]}-{n}", n + 1
+    return candidate
 
 
 def next_planned(sprints, after: Sprint | None = None) -> Sprint | None:
@@ -238,9 +248,17 @@ def item_add(tx: Tx, args: Mapping, op: Op) -> None:
     tx.put("items", Item(id=item_id, created_on=op.date, done_on=op.date if status == "done" else None, **fields))
 
 
+def _not_history(tx: Tx, item: Item) -> None:
+    sprint = tx.get("sprints", item.sprint_id)
+    if sprint is not None and sprint.status == "closed":
+        raise RuleViolation(f"{item.title!r} belongs to the closed sprint {sprint.name!r}; closed sprints are "
+                            "history and do not change.")
+
+
 @handles("item.update")
 def item_update(tx: Tx, args: Mapping, op: Op) -> None:
     item = tx.require("items", args.get("id"))
+    _not_history(tx, item)
     fields = _item_fields(tx, args, item)
     if "status" in fields and fields["status"] != item.status:
         fields["done_on"] = (op.date or item.created_on) if fields["status"] == "done" else None
@@ -252,6 +270,7 @@ def item_update(tx: Tx, args: Mapping, op: Op) -> None:
 @handles("item.delete")
 def item_delete(tx: Tx, args: Mapping, op: Op) -> None:
     item = tx.require("items", args.get("id"))
+    _not_history(tx, item)
     tx.delete("items", item.id)
     for blocker in list(tx.all("blockers").values()):  # a blocker outlives its item, unlinked
         if blocker.item_id == item.id:

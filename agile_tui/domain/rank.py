@@ -11,7 +11,7 @@ _BASE = len(DIGITS)
 def is_rank(value: object) -> bool:
     return (
         isinstance(value, str)
-        and 0 < len(value) <= 200
+        and 0 < len(value) <= 1000
         and all(c in _INDEX for c in value)
         and not value.endswith("0")
     )

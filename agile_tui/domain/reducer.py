@@ -6,7 +6,7 @@ immutable values, so there is nothing to roll back).
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from . import integrity
 from .errors import InvalidArgs, NothingToUndo, RuleViolation, UnknownOpType

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Mapping
 
 from . import rank as ranks
 from . import rules
@@ -25,7 +25,7 @@ from .model import (
     Update,
 )
 from .ops import Op
-from .planning_ops import _last_rank, next_planned, sprint_create
+from .planning_ops import _last_rank, free_sprint_id, next_planned, sprint_create
 from .reducer import handles
 from .tx import Tx
 
@@ -248,7 +248,7 @@ def _sprint_after(tx: Tx, sprint: Sprint, op: Op) -> str:
     planned = next_planned(sprints, after=sprint)
     if planned is not None:
         return planned.id
-    spec = {"id": f"{sprint.id}-next", "name": f"After {sprint.name}"[: rules.MAX_NAME],
+    spec = {"id": free_sprint_id(tx, f"{sprint.id}-next"), "name": f"After {sprint.name}"[: rules.MAX_NAME],
             "start": (date.fromisoformat(sprint.start) + timedelta(days=sprint.days)).isoformat(),
             "days": sprint.days, "capacity": sprint.capacity}
     sprint_create(tx, spec, op)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import InvalidArgs, RuleViolation
 
@@ -16,8 +17,22 @@ MAX_GOAL = 140
 MIN_SPRINT_DAYS = 5
 MAX_SPRINT_DAYS = 21
 
-# A sentence ends at . ! ? (followed by a space and more text) or at a CJK full stop.
-_SENTENCE_BREAK = re.compile(r"[.!?]\s+\S|[。！？]\s*\S")
+# A new sentence starts after . ! ? and a space, with a capital letter or a CJK character, or after a CJK
+# full stop followed by more text. "e.g. acme", "Mr. Smith", "U.S. deals" and "Wait... then" stay one sentence.
+_LATIN_BREAK = re.compile(r"(\S*?)[.!?]+\s+[A-Z\u4e00-\u9fff]")
+_CJK_BREAK = re.compile(r"[。！？]\s*\S")
+_ABBREVIATIONS = {"mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "inc", "ltd", "no", "approx"}
+
+
+def _several_sentences(text: str) -> bool:
+    if _CJK_BREAK.search(text):
+        return True
+    for match in _LATIN_BREAK.finditer(text):
+        word = match.group(1).casefold()
+        if word in _ABBREVIATIONS or (len(word.replace(".", "")) <= 1 and word.replace(".", "").isalpha()):
+            continue  # an abbreviation or an initial (U.S., J. Smith)
+        return True
+    return False
 
 
 def goal_problem(goal: str) -> str | None:
@@ -29,7 +44,7 @@ def goal_problem(goal: str) -> str | None:
         return f"The sprint goal is {len(text)} characters; keep it to one sentence of at most {MAX_GOAL}."
     if "\n" in text or "\r" in text:
         return "The sprint goal must be one sentence on one line."
-    if _SENTENCE_BREAK.search(text):
+    if _several_sentences(text):
         return "The sprint goal must be one sentence, not several."
     return None
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
-
 import tomllib
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Iterable
 
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -67,7 +66,7 @@ class RitualCommands(Provider):
 
 
 class AgileApp(App):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it too
     TITLE = "agile-tui"
     MODES = {"planning": PlanningScreen, "standup": StandupScreen, "metrics": MetricsScreen, "retro": RetroScreen}
     COMMANDS = App.COMMANDS | {RitualCommands}

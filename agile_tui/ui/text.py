@@ -28,7 +28,7 @@ class KeyedText(Text):
     sort_key: tuple = ()
 
     @classmethod
-    def keyed(cls, value: object, sort_key: tuple, style: str = "", max_cells: int | None = None) -> "KeyedText":
+    def keyed(cls, value: object, sort_key: tuple, style: str = "", max_cells: int | None = None) -> KeyedText:
         cell = cls(plain(value), style=style, no_wrap=True, end="")
         if max_cells is not None and cell.cell_len > max_cells:
             cell.truncate(max_cells, overflow="ellipsis")

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
-
 from ..text import safe
 from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar

@@ -22,7 +22,7 @@ class ItemEditor(Widget):
 
     @dataclass
     class Submitted(Message):
-        editor: "ItemEditor"
+        editor: ItemEditor
         item_id: str | None  # None: a new item
         list_id: str | None
         title: str
@@ -32,7 +32,7 @@ class ItemEditor(Widget):
 
     @dataclass
     class Closed(Message):
-        editor: "ItemEditor"
+        editor: ItemEditor
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -58,11 +58,11 @@ class ItemTable(ScrollView, can_focus=True):
 
     @dataclass
     class Selected(Message):
-        table: "ItemTable"
+        table: ItemTable
         item_id: str
 
         @property
-        def control(self) -> "ItemTable":
+        def control(self) -> ItemTable:
             return self.table
 
     def __init__(self, list_id: str | None, **kwargs) -> None:
