@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint clean snapshots
+.PHONY: install compile run test bench lint clean snapshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,16 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	@touch $(STAMP)
 
+# Bytecode, as an installed wheel has it (this machine may set PYTHONDONTWRITEBYTECODE).
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q agile_tui
+
 install: $(STAMP)
 
-run: $(STAMP)
+run: compile
 	$(BIN)/agile-tui --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not serial" -q
 	$(BIN)/python -m pytest -m serial -q || [ $$? -eq 5 ]
 
-bench: $(STAMP)
+bench: compile
 	$(BIN)/python bench/run_all.py
 
 lint: $(STAMP)

@@ -205,3 +205,20 @@ async def test_keys_one_to_four_and_help(demo_session):
         keys = {str(row[0]) for row in app.screen._rows}
         for key in ("a", "e", "d", "u", "ctrl+r", "space", "K", "J", "m", "/", "1", "q", "?"):
             assert any(key == k or key in k.split() for k in keys), key
+
+
+async def test_palette_commands_reach_planning_actions(demo_session):
+    app = make_test_app(demo_session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await type_text(pilot, "Add item")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.current_mode == "planning"
+        editor = app.screen.query_one("#item-editor")
+        assert editor.display and app.focused.id == "editor-title"

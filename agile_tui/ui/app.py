@@ -90,28 +90,35 @@ class AgileApp(App):
         self._fixed_today = today
         self._loop: asyncio.AbstractEventLoop | None = None
         session.on_saved = self._saved_from_thread
+        self._theme_messages = self._load_themes()
 
     # ------------------------------------------------------------------ set-up
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(STATUS_DEFAULTS)
 
-    def on_mount(self) -> None:
-        self._loop = asyncio.get_running_loop()
+    def _load_themes(self) -> list[str]:
+        """Register every theme file and pick the remembered one. Done before the app starts, so the
+        stylesheet is parsed once, already in the right theme. Returns what to tell the user."""
         folders = [shipped_folder()]
         if self.config_dir is not None:
             folders.append(self.config_dir / "themes")
         themes, problems = load_themes(folders)
         for theme in themes:
             self.register_theme(theme)
-        for problem in problems:
-            self.notify(str(problem), severity="warning", timeout=8)
+        messages = [str(problem) for problem in problems]
         wanted = (self.memory.theme if self.memory else None) or DEFAULT_THEME
         if wanted not in self.available_themes:
             if self.memory and self.memory.theme:
-                self.notify(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.", severity="warning")
+                messages.append(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
+        return messages
+
+    def on_mount(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        for message in self._theme_messages:
+            self.notify(message, severity="warning", timeout=8)
         self._apply_keymap()
         for problem in self.startup_problems:
             self.notify(problem, severity="error", timeout=15)
@@ -153,7 +160,7 @@ class AgileApp(App):
                 self.memory.save()
             except OSError:
                 pass
-        if self.is_mounted and isinstance(self.screen, Screen) and hasattr(self.screen, "show_state"):
+        if self.screen_stack and hasattr(self.screen, "show_state"):
             self.screen.show_state(self.session.state)
 
     def set_theme(self, name: str) -> None:
@@ -202,7 +209,11 @@ class AgileApp(App):
 
     def planning_action(self, action: str) -> None:
         self.action_ritual("planning")
-        self.call_after_refresh(lambda: getattr(self.get_screen_for_mode("planning"), f"action_{action}")())
+
+        async def run() -> None:
+            await self.get_screen_for_mode("planning").run_action(action)
+
+        self.call_after_refresh(run)
 
     def get_screen_for_mode(self, mode: str) -> Screen:
         return self._screen_stacks[mode][-1] if self._screen_stacks.get(mode) else self.screen

@@ -66,7 +66,6 @@ class PlanningScreen(RitualScreen):
                 yield Static(id="backlog-heading", classes="list-heading")
                 yield ItemTable(None, id="backlog-table")
             yield Vertical(id="chart-slot")
-        yield ItemEditor(id="item-editor")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -181,7 +180,16 @@ class PlanningScreen(RitualScreen):
 
     # ------------------------------------------------------------------ item actions
 
-    def action_add(self) -> None:
+    async def _editor(self) -> ItemEditor:
+        """The inline editor is mounted the first time it is needed (opening the app stays quick)."""
+        found = self.query(ItemEditor)
+        if found:
+            return found.first()
+        editor = ItemEditor(id="item-editor")
+        await self.mount(editor, before=self.query_one(KeyBar))
+        return editor
+
+    async def action_add(self) -> None:
         table = self._table()
         list_id = self._list_sprint_id(table)
         if table.id == "sprint-table" and list_id is None:
@@ -190,24 +198,24 @@ class PlanningScreen(RitualScreen):
             return
         self._last_table = table
         where = "the backlog" if list_id is None else "the sprint"
-        self.query_one(ItemEditor).open(heading=f"New item in {where}", item_id=None, list_id=list_id,
+        (await self._editor()).open(heading=f"New item in {where}", item_id=None, list_id=list_id,
                                         members=self._member_names())
 
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         item = self._selected()
         if item is None:
             return
         self._last_table = self._table()
         state = self.app.session.state
         owner = state.members.get(item.owner)
-        self.query_one(ItemEditor).open(heading="Edit item", item_id=item.id, list_id=item.sprint_id,
+        (await self._editor()).open(heading="Edit item", item_id=item.id, list_id=item.sprint_id,
                                         members=self._member_names(), title=item.title,
                                         owner=owner.name if owner else "", estimate=item.estimate,
                                         kind=item.kind)
 
     @on(ItemTable.Selected)
-    def _row_selected(self) -> None:
-        self.action_edit()
+    async def _row_selected(self) -> None:
+        await self.action_edit()
 
     def _member_names(self) -> list[str]:
         return [m.name for m in self.app.session.state.members.values() if m.active]
