@@ -53,13 +53,14 @@ class ItemEditor(Widget):
     def open(self, *, heading: str, item_id: str | None, list_id: str | None, members: list[str],
              title: str = "", owner: str = "", estimate: str = "", kind: str = "task") -> None:
         self.item_id, self.list_id = item_id, list_id
-        self.query_one("#editor-label", Label).update(heading)
-        self.query_one("#editor-owner", Input).suggester = SuggestFromList(members, case_sensitive=False)
-        for field_id, value in (("title", title), ("owner", owner), ("estimate", estimate), ("kind", kind)):
-            self.query_one(f"#editor-{field_id}", Input).value = value
-        self.show_error("")
-        self.display = True
-        self.query_one("#editor-title", Input).focus()
+        with self.app.batch_update():  # one frame for the whole change
+            self.query_one("#editor-label", Label).update(heading)
+            self.query_one("#editor-owner", Input).suggester = SuggestFromList(members, case_sensitive=False)
+            for field_id, value in (("title", title), ("owner", owner), ("estimate", estimate), ("kind", kind)):
+                self.query_one(f"#editor-{field_id}", Input).value = value
+            self.show_error("")
+            self.display = True
+            self.query_one("#editor-title", Input).focus()
 
     def show_error(self, message: str) -> None:
         label = self.query_one("#editor-error", Label)
