@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from .domain import Clock, Op, State, SystemClock, apply, make_op
+
+
+RETRY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -91,25 +95,42 @@ class RoomSession:
     # ------------------------------------------------------------------ the writer thread
 
     def _write_loop(self) -> None:
+        """Append ops in order. An op that cannot be written (disk full, folder gone) stays first in line
+        and is tried again, with every later op behind it, until it is written: none is skipped, and the
+        header keeps saying "not saved" until then."""
+        waiting: deque[tuple[Op, State]] = deque()
+        stopping = False
         while True:
-            job = self._queue.get()
             try:
-                if job is None:
-                    return
-                op, state = job
+                job = self._queue.get(timeout=RETRY_SECONDS if waiting else None)
+                got_job = True
+            except queue.Empty:
+                job, got_job = None, False
+            try:
+                if got_job and job is None:
+                    stopping = True
+                elif job is not None:
+                    waiting.append(job)
                 error = None
-                try:
-                    seq = self.store.append(op, state=state)
+                seq = getattr(self.store, "seq", 0)
+                while waiting:
+                    op, state = waiting[0]
+                    try:
+                        seq = self.store.append(op, state=state)
+                    except Exception as exc:  # noqa: BLE001 - whatever it is, the op must not be lost
+                        folder = getattr(self.store, "folder", "the data folder")
+                        error = f"Could not save to {folder}: {exc}. Retrying; your changes are kept."
+                        break
+                    waiting.popleft()
+                    with self._lock:
+                        self._pending -= 1
                     if self.store.should_compact():
                         self._compact_in_background()
-                except OSError as exc:  # disk full, folder gone: say so, keep the op in memory
-                    error = f"Could not save to {getattr(self.store, 'folder', 'the data folder')}: {exc}"
-                    seq = getattr(self.store, "seq", 0)
-                with self._lock:
-                    self._pending -= 1
-                    pending = self._pending
                 self.last_error = error
-                if self.on_saved is not None:
-                    self.on_saved(SaveReport(seq=seq, pending=pending, error=error))
+                if self.on_saved is not None and (got_job or error is None):
+                    self.on_saved(SaveReport(seq=seq, pending=self._pending, error=error))
             finally:
-                self._queue.task_done()
+                if got_job:
+                    self._queue.task_done()
+            if stopping:
+                return

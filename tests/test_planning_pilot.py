@@ -222,3 +222,41 @@ async def test_palette_commands_reach_planning_actions(demo_session):
         assert app.current_mode == "planning"
         editor = app.screen.query_one("#item-editor")
         assert editor.display and app.focused.id == "editor-title"
+
+
+async def test_toasts_show_user_text_literally(demo_session):
+    """Delete, undo, redo and a refusal each show a toast naming user text; markup in it stays text."""
+    demo_session.submit("item.update", id="item-00", title="[bold]Book[/] demo $x \\[y]")
+    app = make_test_app(demo_session)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#sprint-table", ItemTable)
+        table.select("item-00")
+        for key in ("d", "u", "ctrl+r", "u"):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+        assert app.submit("sprint.start", id="sprint-2")  # refused: already active
+        await pilot.pause(0.2)
+        toasts = list(app.screen.query("Toast"))
+        assert toasts, "no toast was shown"
+        rendered = " ".join(str(toast.render()) for toast in toasts)
+        assert "[bold]Book[/] demo $x \\[y]" in rendered
+        assert "only a planned sprint can start" in rendered
+
+
+async def test_tab_stays_in_the_editor_and_escape_closes_it(demo_session):
+    app = make_test_app(demo_session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await type_text(pilot, "Keep me")
+        for _ in range(4):
+            await pilot.press("tab")
+        await pilot.pause()
+        assert app.focused.id == "editor-title" and app.focused.value == "Keep me"
+        await pilot.press("shift+tab")
+        assert app.focused.id == "editor-kind"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query_one("#item-editor").display
+        assert isinstance(app.focused, ItemTable)

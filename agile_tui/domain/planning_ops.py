@@ -32,7 +32,7 @@ def member_add(tx: Tx, args: Mapping, op: Op) -> None:
     if tx.get("members", member_id):
         raise RuleViolation(f"A member with id {member_id!r} already exists.")
     name = rules.text(args, "name", what="A member's name", max_len=rules.MAX_NAME, required=True).strip()
-    if any(m.name == name and m.active for m in tx.all("members").values()):
+    if any(m.name.casefold() == name.casefold() and m.active for m in tx.all("members").values()):
         raise RuleViolation(f"There is already a member called {name!r}.")
     tx.put("members", Member(id=member_id, name=name, role=_role(args, "Member")))
 
@@ -51,7 +51,8 @@ def member_update(tx: Tx, args: Mapping, op: Op) -> None:
             raise InvalidArgs("Active must be true or false.")
         changes["active"] = args["active"]
     name, active = changes.get("name", member.name), changes.get("active", member.active)
-    if active and any(m.name == name and m.active and m.id != member.id for m in tx.all("members").values()):
+    if active and any(m.name.casefold() == name.casefold() and m.active and m.id != member.id
+                      for m in tx.all("members").values()):
         raise RuleViolation(f"There is already a member called {name!r}.")
     tx.update("members", member.id, **changes)
 

@@ -50,7 +50,7 @@ def apply(state: State, op: Op) -> State:
         return state
     if op.type in NOT_UNDOABLE or op.actor in SYSTEM_ACTORS:
         return tx.commit()
-    entry = {"label": describe(op), **tx.inverse(), "after": tx.after()}
+    entry = {"label": describe(op, state), **tx.inverse(), "after": tx.after()}
     undo = dict(state.undo)
     undo[op.actor] = (*state.undo.get(op.actor, ())[-(UNDO_DEPTH - 1):], entry)
     redo = dict(state.redo)
@@ -88,10 +88,21 @@ def _take_back(state: State, actor: str, source: str, target: str) -> State:
     return tx.commit(**stacks)
 
 
-def describe(op: Op) -> str:
-    """A short label for an op, shown as "Undid: …"."""
+VERBS = {"item.add": "add", "item.update": "change", "item.delete": "delete", "sprint.create": "create",
+         "sprint.update": "change", "sprint.start": "start", "sprint.close": "close", "member.add": "add",
+         "member.update": "change"}
+
+
+def describe(op: Op, state: State | None = None) -> str:
+    """A short label for an op, shown as "Undid: …" (names the thing it changed)."""
     args = op.args
     title = args.get("title") or args.get("name") or args.get("text") or ""
+    if not title and state is not None and isinstance(args.get("id"), str):
+        coll = op.type.split(".")[0] + "s"
+        entity = getattr(state, coll, {}).get(args["id"]) if hasattr(state, coll) else None
+        title = getattr(entity, "title", None) or getattr(entity, "name", None) or ""
+    if op.type in VERBS:
+        return f"{VERBS[op.type]} {title!s}"[:80].strip()
     verb = op.type.replace(".", " ")
     return f"{verb} {title!s}"[:80].strip()
 

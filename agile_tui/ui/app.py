@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
@@ -21,6 +22,7 @@ from ..domain import OpRejected
 from ..session import RoomSession, SaveReport
 from .screens.planning import PlanningScreen
 from .screens.records import MetricsScreen, RetroScreen, StandupScreen
+from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
 from .widgets.help_screen import HelpScreen
 from .widgets.room_bar import RoomBar
@@ -80,6 +82,8 @@ class AgileApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
+    save_status: reactive[str] = reactive("saved", init=False)
+
     def __init__(self, session: RoomSession, memory: Memory | None = None, config_dir: Path | None = None,
                  problems: Iterable[str] = (), today: date | None = None) -> None:
         super().__init__()
@@ -118,10 +122,10 @@ class AgileApp(App):
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
         for message in self._theme_messages:
-            self.notify(message, severity="warning", timeout=8)
+            self.say(message, severity="warning", timeout=8)
         self._apply_keymap()
         for problem in self.startup_problems:
-            self.notify(problem, severity="error", timeout=15)
+            self.say(problem, severity="error", timeout=15)
         self.switch_mode("planning")
         self.call_after_refresh(self._settle_memory)
 
@@ -144,7 +148,12 @@ class AgileApp(App):
             keymap = tomllib.loads(path.read_text(encoding="utf-8"))
             self.set_keymap({str(k): str(v) for k, v in keymap.items() if isinstance(v, str)})
         except (OSError, tomllib.TOMLDecodeError) as error:
-            self.notify(f"keymap.toml was ignored: {error}", severity="warning")
+            self.say(f"keymap.toml was ignored: {error}", severity="warning")
+
+    def say(self, message: object, severity: str = "information", timeout: float = 4) -> None:
+        """Show a toast. Messages often hold user text, so they are never read as markup."""
+        text = message.plain if isinstance(message, Text) else str(message)
+        self.notify(plain(text), severity=severity, timeout=timeout, markup=False)
 
     def today(self) -> date:
         return self._fixed_today or self.session.clock.now().date()
@@ -173,7 +182,7 @@ class AgileApp(App):
         try:
             self.session.submit(type, **args)
         except OpRejected as refusal:
-            self.notify(Text(refusal.reason), severity="error", timeout=6)
+            self.say(refusal.reason, severity="error", timeout=6)
             return refusal.reason
         self._set_save_status("saving")
         screen = self.screen
@@ -193,13 +202,18 @@ class AgileApp(App):
     def _saved(self, report: SaveReport) -> None:
         if report.error:
             self._set_save_status(f"not saved: {report.error}")
-            self.notify(report.error, severity="error", timeout=10)
+            self.say(report.error, severity="error", timeout=10)
         elif report.pending == 0:
             self._set_save_status("saved")
 
     def _set_save_status(self, status: str) -> None:
-        for bar in self.screen.query(RoomBar):
-            bar.save_status = status
+        self.save_status = status
+
+    def watch_save_status(self) -> None:
+        if self.screen_stack:
+            for screen in self.screen_stack:
+                for bar in screen.query(RoomBar):
+                    bar.refresh()
 
     # ------------------------------------------------------------------ actions
 
@@ -222,18 +236,19 @@ class AgileApp(App):
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
-        rows: list[tuple[str, str, str]] = []
-        seen: set[str] = set()
+        rows: list[tuple[str, str, str, str]] = []
+        seen: set[tuple[str, str]] = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if binding.action in seen and not binding.description:
-                continue
-            where = "everywhere" if active.node is self else getattr(screen, "TITLE_TEXT", "this screen")
-            if active.node is not self and active.node is not screen:
-                where = type(active.node).__name__
-            rows.append((key_label(key), binding.tooltip or binding.description or binding.action,
-                         where))
-        rows.append(("ctrl+p", "Command palette: every command of the app", "everywhere"))
+            if not binding.id or (binding.id, key) in seen:
+                continue  # only our own bindings: Textual's scrolling and clipboard keys are not ours to list
+            seen.add((binding.id, key))
+            node = active.node
+            where = ("everywhere" if node is self else getattr(screen, "TITLE_TEXT", "this screen")
+                     if node is screen else WIDGET_PLACES.get(type(node).__name__, type(node).__name__))
+            rows.append((key_label(key), binding.tooltip or binding.description or binding.action, where,
+                         binding.id))
+        rows.append(("ctrl+p", "Command palette: every command of the app", "everywhere", "command_palette"))
         self.push_screen(HelpScreen(getattr(screen, "TITLE_TEXT", "agile-tui"), rows))
 
     async def action_quit(self) -> None:
@@ -244,6 +259,7 @@ class AgileApp(App):
         yield from super().get_system_commands(screen)
 
 
+WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor"}
 KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
 
 

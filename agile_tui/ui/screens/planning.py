@@ -58,9 +58,9 @@ class PlanningScreen(RitualScreen):
 
     def compose(self) -> ComposeResult:
         yield RoomBar(id="room-bar")
-        yield Input(placeholder="Filter: words, owner:NAME, status:todo|doing|done|blocked", id="filter")
         with Horizontal(id="planning-body"):
             with Vertical(id="lists"):
+                yield Input(placeholder="Filter: words, owner:NAME, status:todo|doing|done|blocked", id="filter")
                 yield Static(id="sprint-heading", classes="list-heading")
                 yield ItemTable("sprint", id="sprint-table")
                 yield Static(id="backlog-heading", classes="list-heading")
@@ -97,7 +97,8 @@ class PlanningScreen(RitualScreen):
         names = self._names(state)
         ages = {i: planning.open_blocker_days(state, i, today) for i in
                 {b.item_id for b in state.blockers.values() if b.item_id and not b.resolved_on}}
-        ages = {k: v for k, v in ages.items() if v is not None}
+        ages = {k: v for k, v in ages.items()
+                if v is not None and k in state.items and state.items[k].status == "blocked"}
         styles = self.app.status_styles()
         sprint_table = self.query_one("#sprint-table", ItemTable)
         sprint_table.list_id = sprint.id if sprint else "sprint"
@@ -141,10 +142,18 @@ class PlanningScreen(RitualScreen):
             if sprint.status == "planned":
                 heading.append(" · S starts it", style="dim")
         self._update_heading("#sprint-heading", heading)
-        backlog = [i for i in state.items.values() if i.sprint_id is None]
-        filt = Text.assemble(" · filter: ", safe(self._filter, style="italic")) if self._filter else ""
+        backlog = planning.items_in(state, None)
+        count = f"{len(backlog)} item{'' if len(backlog) == 1 else 's'}"
+        filt = ""
+        if self._filter:
+            shown = self.query_one("#backlog-table", ItemTable).row_count
+            shown_sprint = self.query_one("#sprint-table", ItemTable).row_count
+            filt = Text.assemble(" · filter ", safe(self._filter, style="italic"),
+                                 f": {shown} shown here, {shown_sprint} in the sprint",
+                                 " · nothing matches" if not shown and not shown_sprint else "",
+                                 " · escape clears")
         self._update_heading("#backlog-heading", Text.assemble(
-            ("Backlog", "bold"), f" · {len(backlog)} items · {planning.points(backlog)} points", filt))
+            ("Backlog", "bold"), f" · {count} · {planning.points(backlog)} points", filt))
 
     def _update_heading(self, selector: str, text: Text) -> None:
         """Headings are one line tall: update without a relayout, and only when they change."""
@@ -193,7 +202,7 @@ class PlanningScreen(RitualScreen):
         table = self._table()
         list_id = self._list_sprint_id(table)
         if table.id == "sprint-table" and list_id is None:
-            self.app.notify("There is no sprint to add to yet: n creates one (or add to the backlog).",
+            self.app.say("There is no sprint to add to yet: n creates one (or add to the backlog).",
                             severity="warning")
             return
         self._last_table = table
@@ -224,7 +233,11 @@ class PlanningScreen(RitualScreen):
     def _save_item(self, event: ItemEditor.Submitted) -> None:
         state = self.app.session.state
         owner_id = ""
-        if event.owner.strip():
+        current = state.items.get(event.item_id) if event.item_id else None
+        current_owner = state.members.get(current.owner) if current and current.owner else None
+        if current_owner is not None and event.owner.strip() == current_owner.name:
+            owner_id = current_owner.id  # unchanged: keep it, even if two members share the name
+        elif event.owner.strip():
             wanted = event.owner.strip().casefold()
             matches = [m for m in state.members.values() if m.name.casefold() == wanted] or \
                       [m for m in state.members.values() if m.name.casefold().startswith(wanted)]
@@ -265,7 +278,7 @@ class PlanningScreen(RitualScreen):
     def action_delete(self) -> None:
         item = self._selected()
         if item is not None and not self._submit("item.delete", id=item.id):
-            self.app.notify(Text.assemble("Deleted ", safe(item.title, max_cells=40), " · u undoes"), timeout=4)
+            self.app.say(Text.assemble("Deleted ", safe(item.title, max_cells=40), " · u undoes"), timeout=4)
 
     def action_undo(self) -> None:
         self._history("undo")
@@ -278,7 +291,7 @@ class PlanningScreen(RitualScreen):
         stack = (state.undo if which == "undo" else state.redo).get(self.app.session.actor, ())
         label = stack[-1]["label"] if stack else ""
         if not self._submit(which):
-            self.app.notify(Text.assemble("Undid: " if which == "undo" else "Redid: ", safe(label)), timeout=3)
+            self.app.say(Text.assemble("Undid: " if which == "undo" else "Redid: ", safe(label)), timeout=3)
 
     def action_cycle_status(self) -> None:
         item = self._selected()
@@ -312,7 +325,7 @@ class PlanningScreen(RitualScreen):
         sprint = planning.planning_sprint(state)
         if item.sprint_id is None:
             if sprint is None:
-                self.app.notify("There is no sprint to move it into: n creates one.", severity="warning")
+                self.app.say("There is no sprint to move it into: n creates one.", severity="warning")
                 return
             self._submit("item.update", id=item.id, sprint_id=sprint.id,
                          rank=planning.append_rank(state, sprint.id))
@@ -336,13 +349,17 @@ class PlanningScreen(RitualScreen):
         (self._last_table or self.query_one("#sprint-table", ItemTable)).focus()
 
     def action_clear_filter(self) -> None:
+        editors = self.query(ItemEditor)
+        if editors and editors.first().display:
+            editors.first().action_close()
+            return
         box = self.query_one("#filter", Input)
         if box.display or self._filter:
             box.value = ""
             box.display = False
             self._filter = ""
             self.draw(self.app.session.state)
-            self.query_one("#sprint-table", ItemTable).focus()
+            (self._last_table or self.query_one("#sprint-table", ItemTable)).focus()
 
     # ------------------------------------------------------------------ sprints
 
@@ -368,25 +385,31 @@ class PlanningScreen(RitualScreen):
         state = self.app.session.state
         sprint = next_planned(state.sprints.values())
         if sprint is None:
-            self.app.notify("No planned sprint to start: n creates one.", severity="warning")
+            self.app.say("No planned sprint to start: n creates one.", severity="warning")
             return
         if not self._submit("sprint.start", id=sprint.id):
-            self.app.notify(Text.assemble("Started ", safe(sprint.name), ". Go!"))
+            self.app.say(Text.assemble("Started ", safe(sprint.name), ". Go!"))
 
     def action_close_sprint(self) -> None:
         state = self.app.session.state
         sprint = planning.active_sprint(state)
         if sprint is None:
-            self.app.notify("No active sprint to close.", severity="warning")
+            self.app.say("No active sprint to close.", severity="warning")
             return
         items = planning.items_in(state, sprint.id)
         unfinished = [i for i in items if i.status != "done"]
         done = planning.points(i for i in items if i.status == "done")
 
         def close(sprint, carry: dict) -> str | None:
-            return self._submit("sprint.close", id=sprint.id, carry=carry)
+            error = self._submit("sprint.close", id=sprint.id, carry=carry)
+            if not error:
+                closed = self.app.session.state.sprints[sprint.id]
+                self.app.say(f"Closed {closed.name} · velocity {closed.velocity} points")
+            return error
 
-        self.app.push_screen(CloseSprintDialog(sprint, unfinished, done, close))
+        after = next_planned(state.sprints.values(), after=sprint)
+        next_name = after.name if after is not None else f"new sprint “After {sprint.name}”"
+        self.app.push_screen(CloseSprintDialog(sprint, unfinished, done, close, next_name))
 
     def action_toggle_chart(self) -> None:
         self._chart_wanted = not self.query_one("#chart-slot").display
@@ -396,6 +419,11 @@ class PlanningScreen(RitualScreen):
 
     def action_add_member(self) -> None:
         def save(name: str, role: str) -> str | None:
-            return self._submit("member.add", id=new_id("member-"), name=name, role=role)
+            known = {r.casefold(): r for r in ROLES}
+            role = known.get(role.strip().casefold(), role.strip())
+            error = self._submit("member.add", id=new_id("member-"), name=name, role=role)
+            if not error:
+                self.app.say(f"Added {name.strip()} ({role or 'Member'}) to the team")
+            return error
 
         self.app.push_screen(MemberDialog(list(ROLES), save))

@@ -45,6 +45,7 @@ class SprintDialog(FormScreen):
         s = self.sprint
         with Vertical(classes="dialog"):
             yield Static(Text("Edit sprint" if s else "New sprint", style="bold"), classes="dialog-title")
+            yield Label("", classes="dialog-error")
             with Grid(classes="form-grid"):
                 yield Label("Name")
                 yield Input(s.name if s else self._default_name, id="sprint-name", max_length=60)
@@ -61,7 +62,6 @@ class SprintDialog(FormScreen):
                 yield Input(s.goal if s else "", id="sprint-goal", max_length=MAX_GOAL,
                             placeholder="One sentence: what this sprint achieves")
             yield Label("", id="goal-count", classes="dialog-hint")
-            yield Label("", classes="dialog-error")
             yield Static("enter saves · tab next field · escape cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
@@ -102,8 +102,10 @@ class CloseSprintDialog(FormScreen):
         Binding("enter", "confirm", "Close sprint", id="close.confirm", priority=True),
     ]
 
-    def __init__(self, sprint: Sprint, unfinished: list[Item], done_points: int, on_close) -> None:
+    def __init__(self, sprint: Sprint, unfinished: list[Item], done_points: int, on_close,
+                 next_name: str = "next sprint") -> None:
         super().__init__()
+        self.next_name = next_name
         self.sprint = sprint
         self.unfinished = unfinished
         self.choice = {item.id: "next" for item in unfinished}
@@ -122,7 +124,7 @@ class CloseSprintDialog(FormScreen):
             table.add_column("Item", key="item")
             table.add_column("Goes to", key="to")
             for item in self.unfinished:
-                table.add_row(safe(item.title, max_cells=50), Text("next sprint"), key=item.id)
+                table.add_row(safe(item.title, max_cells=50), safe(self.next_name, max_cells=34), key=item.id)
             yield table
             yield Label("", classes="dialog-error")
             yield Static("space toggles · n all next · b all backlog · enter closes the sprint · escape cancels",
@@ -133,8 +135,8 @@ class CloseSprintDialog(FormScreen):
         self.query_one(DataTable).focus()
 
     def _show(self, item_id: str) -> None:
-        label = "next sprint" if self.choice[item_id] == "next" else "backlog"
-        self.query_one(DataTable).update_cell(item_id, "to", Text(label))
+        label = self.next_name if self.choice[item_id] == "next" else "backlog"
+        self.query_one(DataTable).update_cell(item_id, "to", safe(label, max_cells=34))
 
     def action_toggle(self) -> None:
         table = self.query_one(DataTable)

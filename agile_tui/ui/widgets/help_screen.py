@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close", id="help.close")]
 
-    def __init__(self, title: str, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, title: str, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__()
         self._title = title
         self._rows = rows
@@ -22,8 +22,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box"):
             yield Static(Text(f"Keys · {self._title}", style="bold"), id="help-title")
             table = DataTable(id="help-table", cursor_type="row", zebra_stripes=True)
-            table.add_columns("Key", "Does", "Where")
-            for key, description, where in self._rows:
-                table.add_row(Text(key, style="bold"), Text(description), Text(where, style="dim"))
+            table.add_columns("Key", "Does", "Where", "Binding id")
+            for key, description, where, binding_id in self._rows:
+                table.add_row(Text(key, style="bold"), Text(description), Text(where, style="dim"),
+                              Text(binding_id, style="dim"))
             yield table
-            yield Static("escape closes · keys can be remapped in keymap.toml by binding id", id="help-hint")
+            yield Static("escape closes · remap any key in keymap.toml: binding-id = \"keys\"", id="help-hint")

@@ -18,7 +18,12 @@ from ...domain.model import ESTIMATES, ITEM_KINDS
 
 
 class ItemEditor(Widget):
-    BINDINGS = [Binding("escape", "close", "Close editor", id="editor.close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close editor", id="editor.close"),
+        Binding("tab", "field(1)", "Next field", show=False, id="editor.next_field"),
+        Binding("shift+tab", "field(-1)", "Previous field", show=False, id="editor.previous_field"),
+    ]
+    FIELDS = ("title", "owner", "estimate", "kind")
 
     @dataclass
     class Submitted(Message):
@@ -72,6 +77,12 @@ class ItemEditor(Widget):
         event.stop()
         value = {f: self.query_one(f"#editor-{f}", Input).value for f in ("title", "owner", "estimate", "kind")}
         self.post_message(self.Submitted(self, self.item_id, self.list_id, **value))
+
+    def action_field(self, step: int) -> None:
+        """tab and shift+tab go round the four fields; focus never leaves an open editor by accident."""
+        inputs = [self.query_one(f"#editor-{name}", Input) for name in self.FIELDS]
+        current = next((n for n, field in enumerate(inputs) if field.has_focus), 0)
+        inputs[(current + step) % len(inputs)].focus()
 
     def action_close(self) -> None:
         self.display = False

@@ -29,7 +29,7 @@ STATUS_LOOK = {
 KIND_MARK = {"deal": "◆ ", "milestone": "⚑ "}
 OWNER_CELLS = 16
 ESTIMATE_CELLS = 3
-STATUS_CELLS = 15
+STATUS_CELLS = 17
 GAP = 2
 
 
@@ -76,6 +76,7 @@ class ItemTable(ScrollView, can_focus=True):
         self._lines: dict[str, tuple[Item, tuple, Strip]] = {}
         self._layout: Layout | None = None
         self._base: Style | None = None
+        self._remembered: str | None = None
 
     # ------------------------------------------------------------------ reading
 
@@ -115,10 +116,14 @@ class ItemTable(ScrollView, can_focus=True):
             for n, (before, after) in enumerate(zip(old, items, strict=True)):
                 if before is not after or after.id in ages and n in visible:
                     self._refresh_row(n)
+        if selected is None:
+            selected = self._remembered  # the list was empty (filtered to nothing): keep the old choice
         if selected in self._index:
             self._set_cursor(self._index[selected])
         else:
             self._set_cursor(min(self.cursor, max(0, len(items) - 1)))
+        if selected is not None:
+            self._remembered = selected
 
     def select(self, item_id: str) -> None:
         if item_id in self._index:

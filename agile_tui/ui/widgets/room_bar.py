@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.reactive import reactive
 from textual.widget import Widget
 
 from ...domain import planning
@@ -12,8 +11,6 @@ from ..text import safe
 
 class RoomBar(Widget):
     """Two lines: where you are, then the sprint goal pinned."""
-
-    save_status: reactive[str] = reactive("saved")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -49,10 +46,20 @@ class RoomBar(Widget):
             goal = Text("Goal: ", style="bold", no_wrap=True, overflow="ellipsis")
             goal.append_text(safe(sprint.goal) if sprint.goal else Text("not set yet (E edits the sprint)",
                                                                          style="italic"))
-        status = self.save_status
-        marker = {"saved": "✓ saved", "saving": "… saving"}.get(status, f"✗ {status}")
-        pad = max(1, self.size.width - line.cell_len - len(marker) - 1)
-        line.append(" " * pad)
-        line.append(marker, style="bold" if status not in ("saved", "saving") else "")
+        status = self.app.save_status
+        marker = Text({"saved": "✓ saved", "saving": "… saving"}.get(status, f"✗ {status}"),
+                      style="bold" if status not in ("saved", "saving") else "")
+        width = self.size.width or 80
+        marker.truncate(max(10, width // 2), overflow="ellipsis")
+        room = width - marker.cell_len - 1
+        if line.cell_len > room - 1:
+            line.truncate(max(0, room - 1), overflow="ellipsis")
+        line.append(" " * max(1, room - line.cell_len))
+        line.append_text(marker)
         goal.pad_left(1)
-        return Text("\n").join([line, goal])
+        goal.truncate(width, overflow="ellipsis")
+        out = Text(no_wrap=True, overflow="ellipsis", end="")
+        out.append_text(line)
+        out.append("\n")
+        out.append_text(goal)
+        return out
