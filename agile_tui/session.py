@@ -16,7 +16,6 @@ from typing import Any
 
 from .domain import Clock, Op, State, SystemClock, apply, make_op
 
-
 RETRY_SECONDS = 2.0
 
 
