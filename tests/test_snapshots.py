@@ -25,8 +25,8 @@ def demo_app_factory(data_dir):
 
 
 async def settle(pilot):
-    """Let the burndown (mounted after the first paint) arrive."""
-    await pilot.pause()
+    """Let the burndown (mounted a moment after the first paint) arrive."""
+    await pilot.pause(0.5)
     await pilot.pause()
 
 

@@ -127,7 +127,7 @@ class AgileApp(App):
         for problem in self.startup_problems:
             self.say(problem, severity="error", timeout=15)
         self.switch_mode("planning")
-        self.call_after_refresh(self._settle_memory)
+        self.set_timer(1.0, self._settle_memory)  # once the first screen is up, not before it
 
     @staticmethod
     def _settle_memory() -> None:

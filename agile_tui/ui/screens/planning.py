@@ -23,6 +23,9 @@ from ..widgets.room_bar import RoomBar
 from .base import RitualScreen
 
 
+CHART_DELAY_S = 0.3
+
+
 class PlanningScreen(RitualScreen):
     TITLE_TEXT = "Planning"
     BINDINGS = [
@@ -60,7 +63,6 @@ class PlanningScreen(RitualScreen):
         yield RoomBar(id="room-bar")
         with Horizontal(id="planning-body"):
             with Vertical(id="lists"):
-                yield Input(placeholder="Filter: words, owner:NAME, status:todo|doing|done|blocked", id="filter")
                 yield Static(id="sprint-heading", classes="list-heading")
                 yield ItemTable("sprint", id="sprint-table")
                 yield Static(id="backlog-heading", classes="list-heading")
@@ -71,10 +73,13 @@ class PlanningScreen(RitualScreen):
     def on_mount(self) -> None:
         self.query_one("#sprint-table").focus()
         self.show_state(self.app.session.state)
-        self.call_after_refresh(self._mount_chart)
+        # The chart (plotext: ~100 ms to import and draw) comes a moment after the lists are on screen.
+        self.set_timer(CHART_DELAY_S, self._mount_chart)
 
     async def _mount_chart(self) -> None:
         """The burndown (plotext) arrives after the first paint, so opening the app never waits for it."""
+        if self._chart is not None:
+            return
         from ..widgets.burndown import BurndownChart
 
         self._chart = BurndownChart(id="burndown")
@@ -334,8 +339,14 @@ class PlanningScreen(RitualScreen):
 
     # ------------------------------------------------------------------ filter
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+    async def action_filter(self) -> None:
+        """The filter box is mounted the first time it is wanted (opening the app stays quick)."""
+        found = self.query("#filter")
+        if found:
+            box = found.first(Input)
+        else:
+            box = Input(placeholder="Filter: words, owner:NAME, status:todo|doing|done|blocked", id="filter")
+            await self.query_one("#lists").mount(box, before=0)
         box.display = True
         box.focus()
 
@@ -353,8 +364,9 @@ class PlanningScreen(RitualScreen):
         if editors and editors.first().display:
             editors.first().action_close()
             return
-        box = self.query_one("#filter", Input)
-        if box.display or self._filter:
+        found = self.query("#filter")
+        box = found.first(Input) if found else None
+        if box is not None and (box.display or self._filter):
             box.value = ""
             box.display = False
             self._filter = ""
