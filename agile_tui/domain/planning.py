@@ -87,17 +87,24 @@ def next_status(status: str) -> str:
     return STATUS_CYCLE[(STATUS_CYCLE.index(status) + 1) % len(STATUS_CYCLE)]
 
 
-def moved_rank(state: State, item_id: str, delta: int) -> str | None:
-    """The rank that moves an item ``delta`` places (-1 up, +1 down) within its list, or None at an end."""
+def moved_rank(state: State, item_id: str, delta: int, shown: list[str] | None = None) -> str | None:
+    """The rank that moves an item ``delta`` places (-1 up, +1 down) within its list, or None at an end.
+    With ``shown`` (the ids a filter leaves visible) it passes the next *visible* item, so a move is never
+    spent on a row the user cannot see."""
     item = state.items[item_id]
-    siblings = items_in(state, item.sprint_id)
-    index = next(i for i, other in enumerate(siblings) if other.id == item_id)
-    target = index + delta
-    if not 0 <= target < len(siblings):
+    rest = [s for s in items_in(state, item.sprint_id) if s.id != item_id]
+    order = [s.id for s in items_in(state, item.sprint_id) if shown is None or s.id in shown or s.id == item_id]
+    target = order.index(item_id) + delta
+    if not 0 <= target < len(order):
         return None
-    rest = [s for s in siblings if s.id != item_id]
-    below = rest[target - 1].rank if target > 0 else None
-    above = rest[target].rank if target < len(rest) else None
+    neighbour = state.items[order[target]]
+    at = next(n for n, s in enumerate(rest) if s.id == neighbour.id)
+    if delta < 0:  # just above the neighbour
+        below = rest[at - 1].rank if at > 0 else None
+        above = neighbour.rank
+    else:  # just below the neighbour
+        below = neighbour.rank
+        above = rest[at + 1].rank if at + 1 < len(rest) else None
     if below is not None and above is not None and not below < above:
         return None  # equal ranks from concurrent edits: nothing sensible to do
     if below is None:

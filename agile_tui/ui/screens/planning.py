@@ -22,7 +22,6 @@ from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
 from .base import RitualScreen
 
-
 CHART_DELAY_S = 0.3
 
 
@@ -295,8 +294,15 @@ class PlanningScreen(RitualScreen):
         state = self.app.session.state
         stack = (state.undo if which == "undo" else state.redo).get(self.app.session.actor, ())
         label = stack[-1]["label"] if stack else ""
+        touched = list(stack[-1].get("entities", {}).get("items", {})) if stack else []
         if not self._submit(which):
-            self.app.say(Text.assemble("Undid: " if which == "undo" else "Redid: ", safe(label)), timeout=3)
+            self.app.say(f"{'Undid' if which == 'undo' else 'Redid'}: {label}", timeout=3)
+            for table in self.query(ItemTable):  # show what came back
+                for item_id in touched:
+                    if item_id in table.ids:
+                        table.select(item_id)
+                        table.focus()
+                        return
 
     def action_cycle_status(self) -> None:
         item = self._selected()
@@ -318,7 +324,8 @@ class PlanningScreen(RitualScreen):
         item = self._selected()
         if item is None:
             return
-        rank = planning.moved_rank(self.app.session.state, item.id, delta)
+        shown = set(self._table().ids) if self._filter else None
+        rank = planning.moved_rank(self.app.session.state, item.id, delta, shown)
         if rank is not None:
             self._submit("item.update", id=item.id, rank=rank)
 
