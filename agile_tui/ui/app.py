@@ -11,7 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
@@ -254,9 +254,6 @@ class AgileApp(App):
     async def action_quit(self) -> None:
         await asyncio.to_thread(self.session.flush)
         self.exit()
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
 
 
 WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor"}
