@@ -70,6 +70,7 @@ class RitualCommands(Provider):
 class AgileApp(App):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it too
     TITLE = "agile-tui"
+    DEFAULT_MODE = "planning"  # start straight on planning: no blank default screen first
     MODES = {"planning": PlanningScreen, "standup": StandupScreen, "metrics": MetricsScreen, "retro": RetroScreen}
     COMMANDS = App.COMMANDS | {RitualCommands}
     ENABLE_COMMAND_PALETTE = True
@@ -126,7 +127,6 @@ class AgileApp(App):
         self._apply_keymap()
         for problem in self.startup_problems:
             self.say(problem, severity="error", timeout=15)
-        self.switch_mode("planning")
         self.set_timer(1.0, self._settle_memory)  # once the first screen is up, not before it
 
     @staticmethod
