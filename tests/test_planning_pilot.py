@@ -182,9 +182,9 @@ async def test_refused_edit_keeps_what_was_typed(demo_session):
         await pilot.press("enter")
         await pilot.pause()
         editor = app.screen.query_one("#item-editor")
-        assert editor.display
+        assert editor.is_open and app.focused.id in ("editor-title", "editor-owner", "editor-estimate", "editor-kind")
         assert app.screen.query_one("#editor-title").value == "New deal"
-        assert "deck" in str(app.screen.query_one("#editor-error").content)
+        assert "deck" in str(app.screen.query_one("#editor-label").content)
         assert not any(i.title == "New deal" for i in demo_session.state.items.values())
 
 
@@ -221,7 +221,7 @@ async def test_palette_commands_reach_planning_actions(demo_session):
         await pilot.pause()
         assert app.current_mode == "planning"
         editor = app.screen.query_one("#item-editor")
-        assert editor.display and app.focused.id == "editor-title"
+        assert editor.is_open and app.focused.id == "editor-title"
 
 
 async def test_toasts_show_user_text_literally(demo_session):
@@ -258,5 +258,5 @@ async def test_tab_stays_in_the_editor_and_escape_closes_it(demo_session):
         assert app.focused.id == "editor-kind"
         await pilot.press("escape")
         await pilot.pause()
-        assert not app.screen.query_one("#item-editor").display
+        assert not app.screen.query_one("#item-editor").is_open
         assert isinstance(app.focused, ItemTable)

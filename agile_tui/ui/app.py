@@ -127,14 +127,13 @@ class AgileApp(App):
         self._apply_keymap()
         for problem in self.startup_problems:
             self.say(problem, severity="error", timeout=15)
-        self.set_timer(1.0, self._settle_memory)  # once the first screen is up, not before it
+        self.call_after_refresh(self._settle_memory)
 
     @staticmethod
     def _settle_memory() -> None:
         """After the first frame: move everything alive so far out of the collector's way. Full collections
         over thousands of items otherwise cost hundreds of ms on an unlucky key press."""
-        gc.collect()
-        gc.freeze()
+        gc.freeze()  # no collection first: that would cost ~100 ms; freezing alone is cheap
         gc.set_threshold(20_000, 20, 20)
 
     def _apply_keymap(self) -> None:

@@ -74,6 +74,7 @@ class PlanningScreen(SprintActions, RitualScreen):
         self.show_state(self.app.session.state)
         # The chart (plotext: ~100 ms to import and draw) comes a moment after the lists are on screen.
         self.set_timer(CHART_DELAY_S, self._mount_chart)
+        self.set_timer(CHART_DELAY_S, self._editor)
 
     async def _mount_chart(self) -> None:
         """The burndown (plotext) arrives after the first paint, so opening the app never waits for it."""
@@ -194,7 +195,7 @@ class PlanningScreen(SprintActions, RitualScreen):
     # ------------------------------------------------------------------ item actions
 
     async def _editor(self) -> ItemEditor:
-        """The inline editor is mounted the first time it is needed (opening the app stays quick)."""
+        """The editor line is mounted just after the first paint (or at once if a key wants it sooner)."""
         found = self.query(ItemEditor)
         if found:
             return found.first()
@@ -368,7 +369,7 @@ class PlanningScreen(SprintActions, RitualScreen):
 
     def action_clear_filter(self) -> None:
         editors = self.query(ItemEditor)
-        if editors and editors.first().display:
+        if editors and editors.first().is_open:
             editors.first().action_close()
             return
         found = self.query("#filter")
