@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
+from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
 
 
@@ -20,6 +21,12 @@ class RitualScreen(Screen):
             return
         self.query_one(RoomBar).show(state, self.app.today())
         self.draw(state)
+
+    def on_descendant_focus(self, event) -> None:
+        """Redraw the key bar in the same frame as the focus change (Textual's own signal comes a frame
+        later, and would cost a second frame on every `a` and `escape`)."""
+        for bar in self.query(KeyBar):
+            bar.rebuild()
 
     def draw(self, state) -> None:  # pragma: no cover - each screen draws itself
         raise NotImplementedError

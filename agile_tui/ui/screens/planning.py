@@ -175,6 +175,7 @@ class PlanningScreen(SprintActions, RitualScreen):
         return self._last_table or self.query_one("#sprint-table", ItemTable)
 
     def on_descendant_focus(self, event) -> None:
+        super().on_descendant_focus(event)
         if isinstance(event.widget, ItemTable):
             self._last_table = event.widget
 

@@ -27,16 +27,16 @@ class KeyBar(Widget):
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self.call_after_refresh(self._rebuild)
+        self.call_after_refresh(self.rebuild)
 
     def on_unmount(self) -> None:
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen) -> None:
         if self.is_attached and screen is self.screen:
-            self._rebuild()
+            self.rebuild()
 
-    def _rebuild(self) -> None:
+    def rebuild(self) -> None:
         variables = self.app.get_css_variables()
         key_style = f"bold {variables.get('footer-key-foreground', '')}".strip()
         text = Text(no_wrap=True, overflow="crop", end="")
@@ -66,7 +66,7 @@ class KeyBar(Widget):
             self.refresh()
 
     def on_resize(self) -> None:
-        self._rebuild()
+        self.rebuild()
 
     def render(self) -> Text:
         return self._text
