@@ -158,8 +158,19 @@ class AgileApp(App):
         return self._fixed_today or self.session.clock.now().date()
 
     def status_styles(self) -> dict[str, str]:
-        variables = self.get_css_variables()
-        return {name: variables.get(name, "") for name in STATUS_DEFAULTS}
+        """Theme colours for statuses. Cached per theme: building the theme's variables costs ~1.5 ms."""
+        cached = getattr(self, "_status_styles", None)
+        if cached is None or cached[0] != self.theme:
+            variables = self.css_variables()
+            self._status_styles = (self.theme, {name: variables.get(name, "") for name in STATUS_DEFAULTS})
+        return self._status_styles[1]
+
+    def css_variables(self) -> dict[str, str]:
+        """``get_css_variables``, cached per theme (it regenerates the whole colour system each call)."""
+        cached = getattr(self, "_css_variables", None)
+        if cached is None or cached[0] != self.theme:
+            self._css_variables = (self.theme, self.get_css_variables())
+        return self._css_variables[1]
 
     def watch_theme(self, theme: str) -> None:
         if self.memory is not None and self.memory.theme != theme and theme in self.available_themes:

@@ -37,7 +37,7 @@ class KeyBar(Widget):
             self.rebuild()
 
     def rebuild(self) -> None:
-        variables = self.app.get_css_variables()
+        variables = self.app.css_variables()
         key_style = f"bold {variables.get('footer-key-foreground', '')}".strip()
         text = Text(no_wrap=True, overflow="crop", end="")
         spans: list[tuple[int, int, str]] = []
