@@ -57,6 +57,7 @@ class PlanningScreen(SprintActions, RitualScreen):
         self._last_table: ItemTable | None = None
         self._headings_shown: dict[str, Text] = {}
         self._chart = None
+        self._names_cache: tuple | None = None
 
     def compose(self) -> ComposeResult:
         yield RoomBar(id="room-bar")
@@ -123,7 +124,7 @@ class PlanningScreen(SprintActions, RitualScreen):
                 chart.show(None, "Burndown: starts with the sprint")
 
     def _names(self, state) -> dict[str, str]:
-        cached = getattr(self, "_names_cache", None)
+        cached = self._names_cache
         if cached is None or cached[0] is not state.members:
             self._names_cache = (state.members, {m.id: m.name for m in state.members.values()})
         return self._names_cache[1]
@@ -134,7 +135,7 @@ class PlanningScreen(SprintActions, RitualScreen):
             heading.append("No sprint yet", style="bold")
             heading.append(" · n creates one, then m moves backlog items into it", style="dim")
         else:
-            items = [i for i in state.items.values() if i.sprint_id == sprint.id]
+            items = planning.items_in(state, sprint.id)  # memoised: no second scan of every item
             committed = planning.points(items)
             done = planning.points(i for i in items if i.status == "done")
             heading.append_text(safe(sprint.name, style="bold"))
