@@ -12,10 +12,21 @@ EPILOG = """commands:
   agile-tui                      open the last room (or the demo on first run)
   agile-tui --demo               open the demo room of a sales team (created on first use)
   agile-tui export --format json|markdown [--room R]
+  agile-tui export standup [--date YYYY-MM-DD] --format json|markdown [--room R]
+                                 one standup (default: the latest; with --date, that day's)
   agile-tui import backlog FILE.csv [--room R]
   agile-tui rooms                list the rooms in the data folder
 
 data folder: --data-dir DIR, else $AGILE_TUI_DATA_DIR, else the platform's user data folder."""
+
+
+def _iso_date(value: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-27 (YYYY-MM-DD)") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agile-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the demo room (created on first use)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    export = sub.add_parser("export", parents=[common], help="print a room as JSON or Markdown")
+    export = sub.add_parser("export", parents=[common], help="print a room, or one standup, as JSON or Markdown")
+    export.add_argument("what", nargs="?", choices=("room", "standup"), default="room",
+                        help="the whole room (default) or one standup")
     export.add_argument("--format", choices=("json", "markdown"), default="markdown")
+    export.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
+                        help="with `standup`: the standup of that day (default: the latest standup)")
     imp = sub.add_parser("import", parents=[common], help="import rows from a CSV file")
     imp.add_argument("what", choices=("backlog",), help="what the file holds")
     imp.add_argument("file", type=Path, help="the CSV file (title,owner,estimate,status)")
@@ -128,6 +143,8 @@ def cmd_export(args) -> int:
     from .domain.report import to_json, to_markdown
     from .store import load_readonly
 
+    if args.date and args.what != "standup":
+        return _fail("--date goes with `export standup` (a room is exported whole).", 2)
     folder = data_dir(args.data_dir)
     room = _room_name(args, Memory.load(folder))
     try:
@@ -136,10 +153,33 @@ def cmd_export(args) -> int:
         return _fail(str(error))
     for problem in problems:
         print(f"agile-tui: {problem}", file=sys.stderr)
+    if args.what == "standup":
+        return export_standup(args, room, state)
     if args.format == "json":
         print(to_json(state, seq))
     else:
         print(to_markdown(state, SystemClock().now().date()), end="")
+    return 0
+
+
+def export_standup(args, room: str, state) -> int:
+    """`agile-tui export standup`: the latest standup, or the latest of --date's day."""
+    import json
+
+    from .domain.standup_report import find_standup, nearest_dates, standup_to_dict, standup_to_markdown
+
+    if not state.standups:
+        return _fail(f"room {room!r} has no standups yet; run one in the app first.", 2)
+    standup = find_standup(state, args.date)
+    if standup is None:
+        count = len({s.date for s in state.standups.values()})
+        near = ", ".join(nearest_dates(state, args.date))
+        return _fail(f"room {room!r} has no standup on {args.date}. Nearest dates with a standup: {near} "
+                     f"({count} date{'s' if count != 1 else ''} in all).", 2)
+    if args.format == "json":
+        print(json.dumps(standup_to_dict(state, standup), ensure_ascii=False, indent=2))
+    else:
+        print(standup_to_markdown(state, standup), end="")
     return 0
 
 

@@ -88,7 +88,7 @@ def check_invariants(state: State) -> None:
         assert i.value is None or i.value >= 0
 
     for b in state.blockers.values():
-        member_ref(b.member_id, f"blocker {b.id}", allow_empty=False)
+        member_ref(b.member_id, f"blocker {b.id}")  # "": an unowned item's blocker
         member_ref(b.helper_id, f"blocker {b.id}'s helper")
         assert b.item_id is None or b.item_id in items, f"blocker {b.id} refers to missing item {b.item_id!r}"
     for u in state.standups.values():
@@ -97,9 +97,20 @@ def check_invariants(state: State) -> None:
         for update in u.updates:
             member_ref(update.member_id, f"standup {u.id}'s speaker", allow_empty=False)
         assert 5 <= u.length_min <= 30
+        assert u.status in ("live", "closed")
+        assert len(set(u.order)) == len(u.order) and all(m in members for m in u.order), u.order
+        assert 0 <= u.current <= len(u.order), (u.current, u.order)
+        assert u.running_since is None or 0 <= u.running_since <= u.clock_at
+        assert all(x.airtime_s >= 0 and x.box_s >= 0 for x in u.updates)
+        if u.status == "closed":
+            assert u.running_since is None
+    assert sum(1 for u in state.standups.values() if u.status == "live") <= 1, "two standups running"
     for x in state.samples.values():
         assert x.metric_id in state.metrics, f"sample {x.id} of missing metric {x.metric_id!r}"
         member_ref(x.member_id, f"sample {x.id}")
+    for s in sprints.values():
+        assert len(s.focus_metrics) <= 3 and len(set(s.focus_metrics)) == len(s.focus_metrics), s
+        assert all(k in state.metrics for k in s.focus_metrics), f"sprint {s.id} focuses on a missing metric"
     for r in state.retros.values():
         assert r.sprint_id in sprints, f"retro {r.id} of missing sprint {r.sprint_id!r}"
         assert r.status in ("open", "closed")
@@ -192,6 +203,9 @@ rank_values = mostly(st.text(alphabet=ranks.DIGITS, min_size=1, max_size=6).filt
                      "", "A0", "a b", 5)
 
 
+round_times = mostly(st.sampled_from([0, 0.5, 30, 90, 400, 1200]), -1, None, "30", float("inf"))
+
+
 def args(required: dict, optional: dict | None = None) -> st.SearchStrategy:
     return st.fixed_dictionaries(required, optional=optional or {})
 
@@ -227,8 +241,9 @@ OP_ARGS: dict[str, st.SearchStrategy] = {
     "item.add": args({"id": ident(ITEMS)}, item_fields),
     "item.update": args({"id": ident(ITEMS)}, item_fields),
     "item.delete": args({"id": ident(ITEMS)}),
-    "blocker.open": args({"id": ident(BLOCKERS), "member_id": ident(MEMBERS), "text": texts},
-                         {"item_id": opt_ident(ITEMS), "helper_id": opt_ident(MEMBERS), "opened_on": dates}),
+    "blocker.open": args({"id": ident(BLOCKERS), "member_id": opt_ident(MEMBERS), "text": texts},
+                         {"item_id": opt_ident(ITEMS), "helper_id": opt_ident(MEMBERS), "opened_on": dates,
+                          "block_item": st.booleans(), "standup_id": opt_ident(STANDUPS)}),
     "blocker.update": args({"id": ident(BLOCKERS)},
                            {"text": texts, "item_id": opt_ident(ITEMS), "helper_id": opt_ident(MEMBERS)}),
     "blocker.resolve": args({"id": ident(BLOCKERS)}),
@@ -237,6 +252,22 @@ OP_ARGS: dict[str, st.SearchStrategy] = {
                             "length_min": mostly(st.sampled_from([5, 15, 30]), 4, 31, "15"),
                             "updates": mostly(updates, "m1", [5]),
                             "parking": mostly(st.lists(st.sampled_from(["Pricing", "Hiring"]), max_size=2), [1])}),
+    "standup.start": args({"id": ident(STANDUPS)},
+                          {"order": mostly(st.lists(ident(MEMBERS), max_size=3), [], "m1", [5]),
+                           "length_min": mostly(st.sampled_from([5, 15, 30]), 4, 31), "date": dates,
+                           "facilitator_id": opt_ident(MEMBERS), "started_mono": numbers,
+                           "shuffled": st.booleans()}),
+    "standup.turn": args({"id": ident(STANDUPS)},
+                         {"action": mostly(st.sampled_from(["next", "back", "skip", "join"]), "jump"),
+                          "at": round_times, "expect": mostly(st.integers(0, 3), "1", None),
+                          "member_id": opt_ident(MEMBERS)}),
+    "standup.timer": args({"id": ident(STANDUPS)},
+                          {"action": mostly(st.sampled_from(["pause", "resume", "more"]), "stop"),
+                           "at": round_times, "seconds": mostly(st.sampled_from([30, 60]), 0, 601, "60")}),
+    "standup.end": args({"id": ident(STANDUPS)}, {"at": round_times}),
+    "standup.note": args({"id": ident(STANDUPS), "member_id": ident(MEMBERS)},
+                         {"yesterday": texts, "today": texts, "blockers": texts}),
+    "standup.park": args({"id": ident(STANDUPS), "text": texts}),
     "metric.define": args({"id": ident(METRICS), "name": names},
                           {"unit": st.sampled_from(["%", "", "min", 5]), "target": numbers,
                            "direction": mostly(st.sampled_from(["higher", "lower"]), "up"),
@@ -244,6 +275,9 @@ OP_ARGS: dict[str, st.SearchStrategy] = {
                            "summary": st.sampled_from(["mean", "sum", "last", "max"])}),
     "metric.sample": args({"id": ident(SAMPLES), "metric_id": ident(METRICS), "value": numbers},
                           {"date": dates, "member_id": opt_ident(MEMBERS)}),
+    "metric.remove": args({"id": ident(METRICS)}),
+    "sprint.focus": args({"id": ident(SPRINTS)},
+                         {"metric_ids": mostly(st.lists(ident(METRICS), max_size=4), None, "k1", [5])}),
     "retro.create": args({"id": ident(RETROS), "sprint_id": ident(SPRINTS)},
                          {"template": mostly(st.sampled_from([*RETRO_TEMPLATES, "custom"]), "nope"),
                           "columns": mostly(st.lists(st.sampled_from(["Keep", "Drop", "Went well"]), min_size=1,
@@ -261,12 +295,14 @@ OP_ARGS: dict[str, st.SearchStrategy] = {
 REFERS = {
     "owner": "members", "member_id": "members", "helper_id": "members", "facilitator_id": "members",
     "sprint_id": "sprints", "item_id": "items", "metric_id": "metrics", "retro_id": "retros",
+    "standup_id": "standups",
 }
 # The collection whose entity an op's "id" names, for ops that act on an existing entity.
 TARGET = {
     "member.update": "members", "sprint.update": "sprints", "sprint.start": "sprints", "sprint.close": "sprints",
     "item.update": "items", "item.delete": "items", "blocker.update": "blockers", "blocker.resolve": "blockers",
-    "retro.close": "retros",
+    "retro.close": "retros", "standup.turn": "standups", "standup.timer": "standups", "standup.end": "standups",
+    "standup.note": "standups", "standup.park": "standups", "metric.remove": "metrics", "sprint.focus": "sprints",
 }
 
 # A starting room, so that short runs reach interesting states (sprints with work, a running sprint).

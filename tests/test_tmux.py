@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.renderables.digits import DIGITS, DIGITS3X3, DIGITS3X3_BOLD
 
 from .conftest import open_session
 
@@ -244,3 +246,83 @@ def test_app_on_a_corrupt_room_says_so_and_keeps_the_bad_file(term, data_dir, cl
     result = export_json("team")
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert json.loads(result.stdout)["items"] == {}  # the room started empty, as the message said
+
+
+# The glyphs of Textual's Digits widget (3 columns by 3 rows a character, plain and bold), read back to text.
+GLYPHS = {tuple(font[3 * n + row].ljust(3) for row in range(3)): char
+          for font in (DIGITS3X3, DIGITS3X3_BOLD) for n, char in enumerate(DIGITS)}
+STATUS = re.compile(r"box (\d+):(\d\d)\s+·\s+spoken (\d+):(\d\d)")
+CLOCK = re.compile(r"(\d+):(\d\d)")
+
+
+def read_digits(rows: list[str], column: int) -> str | None:
+    """The text a Digits widget draws on these three rows from ``column``, or None if they are not digits."""
+    width = max(len(row) for row in rows)
+    cells = [row.ljust(width + 3) for row in rows]
+    text = ""
+    for x in range(column, width, 3):  # glyph by glyph, up to what is not one (the panel's edge)
+        char = GLYPHS.get(tuple(cell[x:x + 3] for cell in cells))
+        if char is None:
+            break
+        text += char
+    return text.strip() or None
+
+
+def speaker_clock(screen: str) -> tuple[int, int, int] | None:
+    """(seconds left on the big clock, seconds spoken, the box) read off the standup screen, or None when
+    the screen shows no consistent clock. The status line ("box 2:30 · spoken 0:03") is under the clock,
+    at the same column; the clock's three rows are just above it (the clock has a bottom margin)."""
+    lines = screen.splitlines()
+    for n, line in enumerate(lines):
+        status = STATUS.search(line)
+        if status is None:
+            continue
+        box = int(status[1]) * 60 + int(status[2])
+        spoken = int(status[3]) * 60 + int(status[4])
+        for top in range(max(0, n - 6), n - 2):
+            match = CLOCK.fullmatch(read_digits(lines[top:top + 3], status.start()) or "")
+            if match:
+                left = int(match[1]) * 60 + int(match[2])
+                # The clock counts down on the current second (ceil), "spoken" rounds: both from one frame,
+                # they add up to the box or one more. Anything else is a frame caught half drawn.
+                return (left, spoken, box) if box <= left + spoken <= box + 1 else None
+    return None
+
+
+def test_standup_clock_counts_down(term):
+    term.start("--demo")
+    term.wait_for(lambda s: "Goal:" in s, "the planning screen")
+    term.keys("2")
+    term.wait_for(lambda s: "No standup is running" in s, "the standup lobby")
+    term.keys("s")
+    term.wait_for(lambda s: "Start today's standup" in s and "Minutes" in s and "Jordan Blake" in s,
+                  "the start dialog")
+    term.keys("C-s")
+    screen = term.wait_for(lambda s: speaker_clock(s) is not None, "the speaker's clock")
+    assert "speaker 1 of 6" in screen  # the demo team of six, all present
+    first = speaker_clock(screen)
+    assert first[2] == 150, screen  # 15 minutes / 6 speakers = a box of 2:30
+    assert first[0] <= 150
+
+    # Watch the clock until it has gone down by at least two seconds; every reading on the way is no later
+    # than the one before it.
+    readings = [first]
+
+    def moved(s: str) -> bool:
+        reading = speaker_clock(s)
+        if reading is not None and reading != readings[-1]:
+            readings.append(reading)
+        return readings[-1][0] <= first[0] - 2
+
+    screen = term.wait_for(moved, f"the clock to count down from {first[0]} s (readings {readings})")
+    lefts = [left for left, _, _ in readings]
+    spokens = [spoken for _, spoken, _ in readings]
+    assert lefts == sorted(lefts, reverse=True), readings
+    assert spokens == sorted(spokens), readings
+    assert spokens[-1] >= spokens[0] + 2, readings
+    assert "PAUSED" not in screen and "OVERTIME" not in screen
+
+    term.keys("q")  # a clock runs: the app asks first
+    term.wait_for(lambda s: "Quit anyway?" in s, "the quit confirmation")
+    term.keys("y")
+    assert term.wait_for_exit() == 0

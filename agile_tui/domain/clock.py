@@ -14,8 +14,23 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds from an arbitrary start; never goes back."""
 
+    @property
+    def source(self) -> str:
+        """Names the monotonic clock (a boot id): two readings compare only when their sources match.
+        "" when unknown."""
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            return "boot:" + f.read().strip()
+    except OSError:
+        return ""
+
 
 class SystemClock:
+    source = _boot_id()
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -25,6 +40,8 @@ class SystemClock:
 
 class FakeClock:
     """A clock that moves only when told to."""
+
+    source = "fake"
 
     def __init__(self, start: datetime | str = "2026-11-16T09:00:00+00:00", mono: float = 1000.0) -> None:
         if isinstance(start, str):

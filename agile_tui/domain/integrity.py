@@ -14,7 +14,7 @@ def _refs_of(state: State, coll: str, entity) -> Iterable[tuple[str, str | None,
         yield "members", entity.owner or None, "its owner"
         yield "sprints", entity.sprint_id, "its sprint"
     elif coll == "blockers":
-        yield "members", entity.member_id, "its owner"
+        yield "members", entity.member_id or None, "its owner"
         yield "members", entity.helper_id, "who helps"
         yield "items", entity.item_id, "its item"
     elif coll == "standups":
@@ -22,6 +22,9 @@ def _refs_of(state: State, coll: str, entity) -> Iterable[tuple[str, str | None,
         yield "members", entity.facilitator_id or None, "its facilitator"
         for update in entity.updates:
             yield "members", update.member_id, "a speaker"
+    elif coll == "sprints":
+        for metric_id in entity.focus_metrics:
+            yield "metrics", metric_id, "a focus metric"
     elif coll == "samples":
         yield "metrics", entity.metric_id, "its metric"
         yield "members", entity.member_id, "its member"
@@ -62,7 +65,7 @@ def problem(state: State, touched: dict[str, Iterable[str]]) -> str | None:
                 if others:
                     return f"sprint {others[0]!r} is active now, and only one sprint can be"
     if removed:
-        for coll in ("items", "blockers", "standups", "samples", "retros"):
+        for coll in ("items", "blockers", "standups", "samples", "retros", "sprints"):
             for entity in getattr(state, coll).values():
                 for target, ref, _what in _refs_of(state, coll, entity):
                     if ref is not None and ref in removed.get(target, ()):

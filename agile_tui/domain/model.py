@@ -81,6 +81,7 @@ class Sprint(Entity):
     velocity: int | None = None
     started_on: str | None = None
     closed_on: str | None = None
+    focus_metrics: tuple[str, ...] = ()  # up to three metric ids, shown first on the metrics board
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ class Blocker(Entity):
     item_id: str | None = None
     helper_id: str | None = None
     resolved_on: str | None = None
+    standup_id: str | None = None  # the standup it was raised in, if any
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,7 @@ class Update(Entity):
     airtime_s: float = 0.0
     box_s: float = 0.0
     absent: bool = False
+    late: bool = False  # joined after the round started
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,18 @@ class Standup(Entity):
     length_min: int = 15
     updates: tuple[Update, ...] = ()
     parking: tuple[str, ...] = ()
+    # The live round. Times are "round seconds": seconds since the round started, on the clock of whoever
+    # runs it (see domain/standup.py RoundTime); ops carry them as `at`, so the reducer never reads a clock.
+    status: str = "closed"  # "live" while the round runs
+    order: tuple[str, ...] = ()  # speaking order (member ids); absent members are not in it
+    current: int = 0  # index into order; len(order) means after the last speaker
+    running_since: float | None = None  # round seconds when the current turn last (re)started; None: paused
+    clock_at: float = 0.0  # the latest round time seen
+    started_at: str = ""  # wall clock (ISO) when the round started
+    started_mono: float | None = None  # the starting client's monotonic clock then
+    clock_source: str = ""  # which monotonic clock that was (a boot id)
+    ended_after_s: float | None = None  # the meeting's total length, once ended
+    shuffled: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date, timedelta
 
+from . import metric_values, metrics, rules
 from . import rank as ranks
-from . import rules
 from .errors import InvalidArgs, RuleViolation
 from .model import (
     DIRECTIONS,
@@ -49,16 +50,30 @@ def _member(tx: Tx, args: Mapping, key: str, what: str, required: bool = True) -
 
 @handles("blocker.open")
 def blocker_open(tx: Tx, args: Mapping, op: Op) -> None:
+    """A blocker record, open until resolved. Linked to an item, it may also mark the item blocked
+    (``block_item``); an item's blocker needs no person (it belongs to the item's owner, if any)."""
     blocker_id = _new_id(tx, "blockers", args, "A blocker")
-    member_id = _member(tx, args, "member_id", "A blocker's owner")
     text = rules.text(args, "text", what="A blocker", required=True).strip()
     item_id = rules.ident(args, "item_id", what="The linked item", required=False)
-    if item_id is not None:
-        tx.require("items", item_id)
+    item = tx.require("items", item_id) if item_id is not None else None
+    member_id = _member(tx, args, "member_id", "A blocker's owner", required=item is None) or (
+        item.owner if item is not None else "")
+    if item is not None and args.get("block_item"):
+        tx.update("items", item.id, status="blocked", note=text[:rules.MAX_TEXT], done_on=None)
     helper_id = _member(tx, args, "helper_id", "Who helps", required=False)
     opened_on = rules.iso_date(args, "opened_on", what="The opening date", default=op.date or None)
+    standup_id = rules.ident(args, "standup_id", what="The standup", required=False)
+    if standup_id is not None:
+        standup = tx.require("standups", standup_id)
+        update = next((u for u in standup.updates if u.member_id == member_id), None)
+        said = "\n".join(t for t in ((update.blockers if update else ""), text) if t)
+        updates = tuple(dataclasses.replace(u, blockers=said) if u.member_id == member_id else u
+                        for u in standup.updates)
+        if update is None:
+            updates = (*updates, Update(member_id=member_id, blockers=said))
+        tx.put("standups", dataclasses.replace(standup, updates=updates))
     tx.put("blockers", Blocker(id=blocker_id, member_id=member_id, text=text, opened_on=opened_on,
-                               item_id=item_id, helper_id=helper_id))
+                               item_id=item_id, helper_id=helper_id, standup_id=standup_id))
 
 
 @handles("blocker.update")
@@ -74,7 +89,10 @@ def blocker_update(tx: Tx, args: Mapping, op: Op) -> None:
         if item_id is not None:
             tx.require("items", item_id)
         changes["item_id"] = item_id
-    tx.update("blockers", blocker.id, **changes)
+    blocker = tx.update("blockers", blocker.id, **changes)
+    item = tx.get("items", blocker.item_id)
+    if "text" in changes and item is not None and item.status == "blocked":
+        tx.update("items", item.id, note=blocker.text)
 
 
 @handles("blocker.resolve")
@@ -83,6 +101,10 @@ def blocker_resolve(tx: Tx, args: Mapping, op: Op) -> None:
     if blocker.resolved_on:
         raise RuleViolation(f"That blocker was already resolved on {blocker.resolved_on}.")
     tx.update("blockers", blocker.id, resolved_on=op.date or blocker.opened_on)
+    item = tx.get("items", blocker.item_id)
+    still_blocked = any(b.item_id == blocker.item_id and not b.resolved_on for b in tx.all("blockers").values())
+    if item is not None and item.status == "blocked" and not still_blocked:
+        tx.update("items", item.id, status="doing", note="")  # nothing blocks it any more
 
 
 # ----------------------------------------------------------------------------- standups
@@ -110,8 +132,8 @@ def standup_record(tx: Tx, args: Mapping, op: Op) -> None:
             yesterday=rules.text(raw, "yesterday", what="Yesterday"),
             today=rules.text(raw, "today", what="Today"),
             blockers=rules.text(raw, "blockers", what="Blockers"),
-            airtime_s=rules.number(raw, "airtime_s", what="Airtime", default=0.0, minimum=0),
-            box_s=rules.number(raw, "box_s", what="Time box", default=0.0, minimum=0),
+            airtime_s=rules.number(raw, "airtime_s", what="Airtime", default=0.0, minimum=0) or 0.0,
+            box_s=rules.number(raw, "box_s", what="Time box", default=0.0, minimum=0) or 0.0,
             absent=bool(raw.get("absent", False)),
         ))
     parking = args.get("parking") or []
@@ -131,15 +153,24 @@ def metric_define(tx: Tx, args: Mapping, op: Op) -> None:
     for other in tx.all("metrics").values():
         if other.name == name and other.id != metric_id:
             raise RuleViolation(f"There is already a metric called {name!r}.")
-    tx.put("metrics", MetricDef(
+    metric = MetricDef(
         id=metric_id,
         name=name,
         unit=rules.text(args, "unit", what="A unit", max_len=20),
-        target=rules.number(args, "target", what="A target", default=0.0, minimum=0),
+        target=rules.number(args, "target", what="A target", default=0.0, minimum=0) or 0.0,  # None: no target
         direction=rules.choice(args, "direction", DIRECTIONS, what="Direction", default="higher"),
         scope=rules.choice(args, "scope", SCOPES, what="Scope", default="team"),
         summary=rules.choice(args, "summary", SUMMARIES, what="Summary", default="mean"),
-    ))
+    )
+    old = tx.get("metrics", metric_id)
+    recorded = metrics.samples_of(tx.all("samples"), metric_id) if old is not None and old.unit != metric.unit else ()
+    if problem := metric_values.definition_problem(metric, recorded):
+        raise RuleViolation(_sentence(problem))
+    tx.put("metrics", metric)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + "."
 
 
 @handles("metric.sample")
@@ -149,8 +180,8 @@ def metric_sample(tx: Tx, args: Mapping, op: Op) -> None:
     value = rules.number(args, "value", what=f"A value of {metric.name}")
     if value is None:
         raise InvalidArgs(f"A value of {metric.name} is required.")
-    if metric.unit == "%" and not 0 <= value <= 100:
-        raise RuleViolation(f"{metric.name} is a percentage; {value:g} is outside 0–100.")
+    if problem := metric_values.value_problem(metric, value):
+        raise RuleViolation(_sentence(problem))
     tx.put("samples", Sample(
         id=sample_id,
         metric_id=metric.id,
@@ -158,6 +189,37 @@ def metric_sample(tx: Tx, args: Mapping, op: Op) -> None:
         value=value,
         member_id=_member(tx, args, "member_id", "The member", required=False),
     ))
+
+
+@handles("metric.remove")
+def metric_remove(tx: Tx, args: Mapping, op: Op) -> None:
+    """Remove a metric, its samples and its place among the sprints' focus metrics: one step, undone as one."""
+    metric = tx.require("metrics", args.get("id"))
+    for sample in metrics.samples_of(tx.all("samples"), metric.id):
+        tx.delete("samples", sample.id)
+    for sprint in list(tx.all("sprints").values()):
+        if metric.id in sprint.focus_metrics:
+            tx.update("sprints", sprint.id, focus_metrics=tuple(m for m in sprint.focus_metrics if m != metric.id))
+    tx.delete("metrics", metric.id)
+
+
+MAX_FOCUS = 3
+
+
+@handles("sprint.focus")
+def sprint_focus(tx: Tx, args: Mapping, op: Op) -> None:
+    """Choose a sprint's focus metrics (up to three, in order; an empty list clears them)."""
+    sprint = tx.require("sprints", args.get("id"))
+    chosen = args.get("metric_ids") or []
+    if not isinstance(chosen, (list, tuple)) or not all(isinstance(m, str) for m in chosen):
+        raise InvalidArgs("Focus metrics must be a list of metric ids.")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidArgs("A focus metric is listed twice.")
+    if len(chosen) > MAX_FOCUS:
+        raise RuleViolation(f"A sprint has at most {MAX_FOCUS} focus metrics; {len(chosen)} were chosen.")
+    for metric_id in chosen:
+        tx.require("metrics", metric_id)
+    tx.update("sprints", sprint.id, focus_metrics=tuple(chosen))
 
 
 # ----------------------------------------------------------------------------- retros

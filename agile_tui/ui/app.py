@@ -21,11 +21,13 @@ from ..config import Memory
 from ..domain import OpRejected
 from ..session import RoomSession, SaveReport
 from .screens.planning import PlanningScreen
-from .screens.records import MetricsScreen, RetroScreen, StandupScreen
+from .screens.records import MetricsScreen, RetroScreen
+from .screens.standup import StandupScreen
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
 from .widgets.help_screen import HelpScreen
 from .widgets.room_bar import RoomBar
+from .widgets.standup_dialogs import ConfirmDialog
 
 RITUALS = {"planning": "1", "standup": "2", "metrics": "3", "retro": "4"}
 
@@ -50,6 +52,17 @@ class RitualCommands(Provider):
         ]
         for name, help_text, action in planning_actions:
             commands.append((name, help_text, partial(app.planning_action, action)))
+        standup_actions = [
+            ("Start standup", "Today's round: who is here, length, order (s on standup)", "start"),
+            ("Next speaker", "Move the standup on to the next speaker (n)", "turn('next')"),
+            ("Pause or resume the speaker's clock", "(space on standup)", "pause"),
+            ("Park a topic", "Add a topic to the standup's parking lot (p)", "park"),
+            ("Late joiner", "Someone arrived: to the end of the standup queue (l)", "late"),
+            ("Resolve a blocker", "Mark an open blocker resolved (r on standup)", "resolve"),
+            ("End standup", "End the round and show its summary (e)", "end"),
+        ]
+        for name, help_text, action in standup_actions:
+            commands.append((name, help_text, partial(app.ritual_action, "standup", action)))
         for theme in sorted(app.available_themes):
             commands.append((f"Theme: {theme}", "Switch to this theme (remembered)", partial(app.set_theme, theme)))
         commands.append(("Keys", "List every key of this screen (?)", app.action_help))
@@ -232,10 +245,19 @@ class AgileApp(App):
             self.switch_mode(mode)
 
     def planning_action(self, action: str) -> None:
-        self.action_ritual("planning")
+        self.ritual_action("planning", action)
+
+    def ritual_action(self, mode: str, action: str) -> None:
+        """Go to a ritual's screen and run one of its actions (for the command palette)."""
+        self.action_ritual(mode)
 
         async def run() -> None:
-            await self.get_screen_for_mode("planning").run_action(action)
+            screen = self.get_screen_for_mode(mode)
+            name = action.split("(")[0]
+            if screen.check_action(name, ()) is False:
+                self.say(f"That is not available on the {mode} screen right now.", severity="warning")
+                return
+            await screen.run_action(action)
 
         self.call_after_refresh(run)
 
@@ -262,11 +284,30 @@ class AgileApp(App):
         self.push_screen(HelpScreen(getattr(screen, "TITLE_TEXT", "agile-tui"), rows))
 
     async def action_quit(self) -> None:
+        """Quit, saving any draft first; while a standup clock runs, ask (the round stays open)."""
+        standup = self.get_screen_for_mode("standup") if "standup" in self._screen_stacks else None
+        if standup is not None and hasattr(standup, "flush_drafts"):
+            standup.flush_drafts()
+        if standup is not None and getattr(standup, "running_clock", lambda: False)():
+            if isinstance(self.screen, ConfirmDialog):
+                return
+
+            async def answered(yes: bool | None) -> None:
+                if yes:
+                    await self._quit_now()
+
+            self.push_screen(ConfirmDialog("The standup clock is running. Quit anyway?",
+                                           "The round stays open: reopening the room resumes it with the "
+                                           "right time."), answered)
+            return
+        await self._quit_now()
+
+    async def _quit_now(self) -> None:
         await asyncio.to_thread(self.session.flush)
         self.exit()
 
 
-WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor"}
+WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor", "StartStandupDialog": "in the dialog"}
 KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
 
 

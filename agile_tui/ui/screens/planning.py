@@ -34,7 +34,9 @@ class PlanningScreen(SprintActions, RitualScreen):
         Binding("u", "undo", "Undo", id="planning.undo"),
         Binding("ctrl+r", "redo", "Redo", id="planning.redo"),
         Binding("space", "cycle_status", "Status", id="planning.status", tooltip="todo → doing → done"),
-        Binding("b", "block", "Block", id="planning.block", tooltip="Mark blocked, with a note"),
+        Binding("b", "block", "Block", id="planning.block", tooltip="Mark blocked: a blocker, open until resolved"),
+        Binding("r", "resolve", "Resolve", id="planning.resolve", show=False,
+                tooltip="Resolve the selected item's open blockers"),
         Binding("K", "move(-1)", "Move up", id="planning.move_up", show=False),
         Binding("J", "move(1)", "Move down", id="planning.move_down", show=False),
         Binding("m", "move_list", "Sprint⇄backlog", id="planning.move_list"),
@@ -103,8 +105,7 @@ class PlanningScreen(SprintActions, RitualScreen):
         names = self._names(state)
         ages = {i: planning.open_blocker_days(state, i, today) for i in
                 {b.item_id for b in state.blockers.values() if b.item_id and not b.resolved_on}}
-        ages = {k: v for k, v in ages.items()
-                if v is not None and k in state.items and state.items[k].status == "blocked"}
+        ages = {k: v for k, v in ages.items() if v is not None and k in state.items}
         styles = self.app.status_styles()
         sprint_table = self.query_one("#sprint-table", ItemTable)
         sprint_table.list_id = sprint.id if sprint else "sprint"
@@ -317,11 +318,34 @@ class PlanningScreen(SprintActions, RitualScreen):
         if item is None:
             return
 
+        state = self.app.session.state
+        current = next((b for b in state.blockers.values() if b.item_id == item.id and not b.resolved_on), None)
+
         def save(note: str) -> str | None:
-            return self._submit("item.update", id=item.id, status="blocked", note=note)
+            if not note.strip():
+                return "Say what blocks it, in a few words."
+            if current is not None:  # already blocked: change what blocks it
+                return self._submit("blocker.update", id=current.id, text=note)
+            return self._submit("blocker.open", id=new_id("blocker-"), item_id=item.id, text=note,
+                                block_item=True)
 
         self.app.push_screen(PromptDialog(f"What blocks {item.title[:60]}?", "The blocker, in a few words",
-                                          save, value=item.note))
+                                          save, value=current.text if current else item.note))
+
+    def action_resolve(self) -> None:
+        """Resolve the selected item's open blockers (the standup shows the same records)."""
+        item = self._selected()
+        if item is None:
+            return
+        state = self.app.session.state
+        blockers = [b for b in state.blockers.values() if b.item_id == item.id and not b.resolved_on]
+        if not blockers:
+            self.app.say("Nothing blocks this item.", timeout=3)
+            return
+        for blocker in sorted(blockers, key=lambda b: b.opened_on):
+            if self._submit("blocker.resolve", id=blocker.id):
+                return
+        self.app.say(f"Resolved {len(blockers)} blocker{'s' if len(blockers) > 1 else ''}.", timeout=3)
 
     def action_move(self, delta: int) -> None:
         item = self._selected()

@@ -1,9 +1,7 @@
-"""Standup (2), metrics (3) and retro (4) until their live rituals land: each says plainly what is coming
+"""Metrics (3) and retro (4) until their live rituals land: each says plainly what is coming
 and shows the records the room already holds."""
 
 from __future__ import annotations
-
-from datetime import date
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -43,36 +41,6 @@ class RecordScreen(RitualScreen):
 def _name(state, member_id: str | None) -> str:
     member = state.members.get(member_id or "")
     return member.name if member else "—"
-
-
-class StandupScreen(RecordScreen):
-    TITLE_TEXT = "Standup"
-    COMING = ("Coming next on this screen: the timed standup round — a countdown per speaker, yesterday / "
-              "today / blockers captured as people talk, and a parking lot. Below: the standups and blockers "
-              "this room already has.")
-
-    def body(self) -> ComposeResult:
-        yield Static(Text("Open blockers", style="bold"), classes="list-heading")
-        yield DataTable(id="blockers-table", cursor_type="row", zebra_stripes=True)
-        yield Static(Text("Recent standups", style="bold"), classes="list-heading")
-        yield DataTable(id="standups-table", cursor_type="row", zebra_stripes=True)
-
-    def draw(self, state) -> None:
-        today = self.app.today()
-        blockers = sorted((b for b in state.blockers.values() if not b.resolved_on), key=lambda b: b.opened_on)
-        self.fill(self.query_one("#blockers-table", DataTable), ("Age", "Who", "Blocker", "Helping", "Item"), [
-            (Text(f"day {(today - date.fromisoformat(b.opened_on)).days}", style="bold"), _name(state, b.member_id),
-             b.text, _name(state, b.helper_id), state.items[b.item_id].title if b.item_id in state.items else "—")
-            for b in blockers])
-        standups = sorted(state.standups.values(), key=lambda s: s.date, reverse=True)[:14]
-        rows = []
-        for s in standups:
-            spoke = [u for u in s.updates if not u.absent]
-            total = sum(u.airtime_s for u in spoke)
-            rows.append((s.date, _name(state, s.facilitator_id), f"{len(spoke)} of {len(s.updates)}",
-                         f"{int(total // 60)}:{int(total % 60):02d}", "; ".join(s.parking) or "—"))
-        self.fill(self.query_one("#standups-table", DataTable),
-                  ("Date", "Facilitator", "Spoke", "Total time", "Parking lot"), rows)
 
 
 class MetricsScreen(RecordScreen):
