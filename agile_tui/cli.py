@@ -15,6 +15,8 @@ EPILOG = """commands:
   agile-tui export standup [--date YYYY-MM-DD] --format json|markdown [--room R]
                                  one standup (default: the latest; with --date, that day's)
   agile-tui import backlog FILE.csv [--room R]
+  agile-tui import metrics FILE.csv [--room R]
+                                 metric samples: date,metric,member,value (a header row; comma or semicolon)
   agile-tui rooms                list the rooms in the data folder
 
 data folder: --data-dir DIR, else $AGILE_TUI_DATA_DIR, else the platform's user data folder."""
@@ -47,8 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="with `standup`: the standup of that day (default: the latest standup)")
     imp = sub.add_parser("import", parents=[common], help="import rows from a CSV file")
-    imp.add_argument("what", choices=("backlog",), help="what the file holds")
-    imp.add_argument("file", type=Path, help="the CSV file (title,owner,estimate,status)")
+    imp.add_argument("what", choices=("backlog", "metrics"), help="what the file holds")
+    imp.add_argument("file", type=Path, help="the CSV file (backlog: title,owner,estimate,status; "
+                                             "metrics: date,metric,member,value)")
     sub.add_parser("rooms", parents=[common], help="list the rooms in the data folder")
     return parser
 
@@ -184,6 +187,8 @@ def export_standup(args, room: str, state) -> int:
 
 
 def cmd_import(args) -> int:
+    if args.what == "metrics":
+        return import_metrics(args)
     from .config import Memory, data_dir
     from .domain import OpRejected, SystemClock, apply, make_op
     from .domain.backlog_csv import backlog_ops, decode
@@ -230,6 +235,70 @@ def cmd_import(args) -> int:
         store.compact(state)
         count = len(lines_ops)
         print(f"Imported {count} item{'s' if count != 1 else ''} into the backlog of room {room!r}.")
+        return 0
+    finally:
+        store.close()
+
+
+def import_metrics(args) -> int:
+    """`agile-tui import metrics FILE.csv`: metric samples, all or nothing; rows already imported are skipped."""
+    from .config import Memory, data_dir
+    from .domain import OpRejected, SystemClock, apply, make_op
+    from .domain.metrics_csv import decode, sample_ops
+    from .store import RoomLocked, RoomStore
+    from .store.paths import room_files
+
+    folder = data_dir(args.data_dir)
+    room = _room_name(args, Memory.load(folder))
+    try:
+        raw = args.file.read_bytes()
+    except OSError as error:
+        return _fail(f"cannot read {args.file}: {error.strerror or error}")
+    try:
+        text = decode(raw)
+    except UnicodeDecodeError:
+        return _fail(f"{args.file} is not UTF-8 text; save it as UTF-8 CSV and try again.")
+    if not text.strip():
+        return _fail(f"{args.file} is empty; expected a header row (date,metric,member,value) and a row per "
+                     "sample. Nothing was imported.")
+    try:
+        files = room_files(folder, room)
+    except ValueError as error:
+        return _fail(str(error))
+    if not files.snapshot.exists() and not files.journal.exists():  # samples need the room's metrics
+        return _fail(f"There is no room {room!r} in {files.folder}; open it in the app and define its metrics "
+                     "first. Nothing was imported.")
+    try:
+        store = RoomStore.open(folder, room)
+    except RoomLocked as locked:
+        return _fail(f"{locked}\nNothing was imported: the room belongs to the running app.")
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    try:
+        for problem in store.problems:
+            print(f"agile-tui: {problem}", file=sys.stderr)
+        clock = SystemClock()
+        state = store.state
+        lines_ops, found, skipped = sample_ops(text, state, lambda type, **kw: make_op(type, clock, **kw))
+        problems = [str(problem) for problem in found]
+        if not problems:
+            for line, op in lines_ops:
+                try:
+                    state = apply(state, op)
+                except OpRejected as refusal:
+                    problems.append(f"line {line}: {refusal.reason}")
+        if problems:
+            print(f"agile-tui: {args.file}: nothing imported; fix these rows:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        if lines_ops:  # a file imported before changes nothing, not even the room's files
+            for _, op in lines_ops:
+                store.append(op)
+            store.compact(state)
+        count = len(lines_ops)
+        print(f"Imported {count} sample{'s' if count != 1 else ''} into room {room!r} "
+              f"({skipped} row{'s' if skipped != 1 else ''} already there).")
         return 0
     finally:
         store.close()

@@ -47,7 +47,7 @@ def test_planning_with_editor_open(snap_compare, demo_app_factory):
     assert snap_compare(demo_app_factory("agile-dark"), terminal_size=(120, 40), run_before=open_editor)
 
 
-@pytest.mark.parametrize("key", ["3", "4"])
+@pytest.mark.parametrize("key", ["4"])
 def test_coming_screens_show_existing_data(snap_compare, demo_app_factory, key):
     async def go(pilot):
         await pilot.press(key)

@@ -113,6 +113,7 @@ def demo_ops(today: date, actor: str = "seed") -> list[Op]:
 
     # Sprint 2: active, mid-way.
     op(sprint2_start, "sprint.start", id="sprint-2")
+    op(sprint2_start, "sprint.focus", id="sprint-2", metric_ids=["listen-share", "open-questions", "mql-sql"])
     for n, (title, owner, est, kind, status, done_day, note) in enumerate(SPRINT_ITEMS):
         op(sprint2_start, "item.add", id=f"item-{n:02d}", title=title, owner=owner, estimate=est, kind=kind,
            sprint_id="sprint-2", value=48000 if "€48k" in title else None)

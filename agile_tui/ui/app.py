@@ -20,8 +20,9 @@ from textual.screen import Screen
 from ..config import Memory
 from ..domain import OpRejected
 from ..session import RoomSession, SaveReport
+from .screens.metrics import MetricsScreen
 from .screens.planning import PlanningScreen
-from .screens.records import MetricsScreen, RetroScreen
+from .screens.records import RetroScreen
 from .screens.standup import StandupScreen
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
@@ -207,11 +208,15 @@ class AgileApp(App):
         except OpRejected as refusal:
             self.say(refusal.reason, severity="error", timeout=6)
             return refusal.reason
+        self.changed()
+        return None
+
+    def changed(self) -> None:
+        """The room changed (an op of ours, an import, later a remote op): show it; the header says saving."""
         self._set_save_status("saving")
         screen = self.screen
         if hasattr(screen, "show_state"):
             screen.show_state(self.session.state)
-        return None
 
     def _saved_from_thread(self, report: SaveReport) -> None:
         loop = self._loop

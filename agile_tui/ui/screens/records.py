@@ -1,4 +1,4 @@
-"""Metrics (3) and retro (4) until their live rituals land: each says plainly what is coming
+"""The retro (4) until their live rituals land: each says plainly what is coming
 and shows the records the room already holds."""
 
 from __future__ import annotations
@@ -41,35 +41,6 @@ class RecordScreen(RitualScreen):
 def _name(state, member_id: str | None) -> str:
     member = state.members.get(member_id or "")
     return member.name if member else "—"
-
-
-class MetricsScreen(RecordScreen):
-    TITLE_TEXT = "Metrics"
-    COMING = ("Coming next on this screen: the live metrics board — sparklines against targets with "
-              "red / amber / green status, detail charts, and samples added from the keyboard, CSV or the hub. "
-              "Below: the metrics this room tracks and their latest values.")
-
-    def body(self) -> ComposeResult:
-        yield DataTable(id="metrics-table", cursor_type="row", zebra_stripes=True)
-
-    def draw(self, state) -> None:
-        latest: dict[str, str] = {}
-        counts: dict[str, int] = {}
-        for sample in state.samples.values():
-            counts[sample.metric_id] = counts.get(sample.metric_id, 0) + 1
-            if sample.date > latest.get(sample.metric_id, ""):
-                latest[sample.metric_id] = sample.date
-        rows = []
-        for metric in sorted(state.metrics.values(), key=lambda m: m.name):
-            day = latest.get(metric.id)
-            values = [s.value for s in state.samples.values() if s.metric_id == metric.id and s.date == day]
-            value = (sum(values) / len(values)) if values else None
-            arrow = "≥" if metric.direction == "higher" else "≤"
-            rows.append((metric.name, f"{arrow} {metric.target:g} {metric.unit}".strip(),
-                         f"{value:.1f} {metric.unit}".strip() if value is not None else "no data",
-                         day or "—", str(counts.get(metric.id, 0)), metric.scope))
-        self.fill(self.query_one("#metrics-table", DataTable),
-                  ("Metric", "Target", "Latest (mean)", "On", "Samples", "Scope"), rows)
 
 
 class RetroScreen(RecordScreen):

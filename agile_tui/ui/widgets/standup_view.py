@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Digits, Static
 
+from ...domain.metrics import focus_metrics, format_value, metric_row
 from ...domain.model import Standup, State
 from ...domain.standup import (
     Summary,
@@ -23,6 +24,7 @@ from ...domain.standup import (
     update_of,
 )
 from ..text import plain, safe
+from .metric_board import spark_text
 
 
 class SpeakerClock(Digits):
@@ -121,7 +123,27 @@ def speaker_work(state: State, standup: Standup, member_id: str | None, today: d
             items.append(f"… and {len(work) - 8} more\n", style="dim")
         if not work:
             items.append("none\n", style="dim")
-    return Text("\n", end="").join([blockers, items])
+    parts = [blockers, items]
+    if member_id is not None and (focus := focus_rows(state, member_id, today)):
+        metrics = Text("Focus metrics\n", style="bold", end="")
+        for row in focus:
+            metrics.append_text(safe(row.name, max_cells=28))
+            metrics.append(" " * max(1, 30 - Text(plain(row.name)).cell_len))
+            metrics.append(spark_text(row.series), style=f"bold {STATUS_STYLE[row.status]}")
+            metrics.append(f"  {format_value(row.latest, row.unit)}", style="bold")
+            metrics.append(f"  {'≥' if row.direction == 'higher' else '≤'} {format_value(row.target, row.unit)}\n",
+                           style="dim")
+        parts.append(metrics)
+    return Text("\n", end="").join(parts)
+
+
+STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "red", "none": "dim"}
+
+
+def focus_rows(state: State, member_id: str, today: date) -> list:
+    """The sprint's focus metrics, as this speaker's values (per-member metrics) or the team's."""
+    return [metric_row(state, metric_id, period="day", member_id=member_id, today=today)
+            for metric_id in focus_metrics(state)]
 
 
 def parking_text(standup: Standup) -> Text:
