@@ -77,8 +77,9 @@ def test_a_whole_round_adds_up_to_the_second(clock):
     clock.advance(45)  # paused: does not count
     r.do("standup.timer", action="resume")
     clock.advance(20)
-    r.do("standup.turn", action="skip")  # ben spoke 50 s: skipped, not absent
-    r.do("standup.turn", action="skip")  # cai never spoke: absent
+    r.do("standup.turn", action="next")  # ben spoke 50 s
+    clock.advance(3)  # nobody answers
+    r.do("standup.turn", action="skip")  # cai is not here: absent, the 3 s are nobody's airtime
     clock.advance(200)  # dee runs 50 s over a 150 s box
     s = r.standup
     tc = turn_clock(s, r.time.now(s))
@@ -87,7 +88,7 @@ def test_a_whole_round_adds_up_to_the_second(clock):
     clock.advance(5)
     r.do("standup.end")
     s = r.standup
-    assert s.status == "closed" and s.ended_after_s == 400
+    assert s.status == "closed" and s.ended_after_s == 403
     got = {u.member_id: (u.airtime_s, u.absent) for u in s.updates}
     assert got == {"ana": (100, False), "ben": (50, False), "cai": (0, True), "dee": (200, False),
                    "eve": (0, True)}
@@ -96,7 +97,28 @@ def test_a_whole_round_adds_up_to_the_second(clock):
     assert report.absent == ["Cai", "Eve"]
     assert report.quickest.name == "Ben" and report.longest.name == "Dee"
     assert report.longest.over_s == 50
-    assert report.total_s == 400
+    assert report.total_s == 403
+
+
+def test_someone_skipped_as_absent_can_join_late_and_back_passes_them_by(clock):
+    r = Round(clock, team(clock))
+    r.start(["ana", "ben", "cai"], length_min=5)
+    clock.advance(60)
+    r.do("standup.turn", action="next")
+    clock.advance(4)
+    r.do("standup.turn", action="skip")  # ben: absent
+    clock.advance(10)
+    r.do("standup.turn", action="back")  # back goes to ana, past the absent ben
+    s = r.standup
+    assert s.order[s.current] == "ana" and update_of(s, "ben").absent and update_of(s, "ben").airtime_s == 0
+    r.do("standup.turn", action="next", expect=0)  # next passes the absent ben by, too
+    assert r.standup.order[r.standup.current] == "cai"
+    r.do("standup.turn", action="join", member_id="ben")  # ben arrives after all: to the end
+    s = r.standup
+    assert s.order == ("ana", "cai", "ben") and not update_of(s, "ben").absent and update_of(s, "ben").late
+    assert s.order[s.current] == "cai"
+    r.do("standup.turn", action="next")
+    assert r.standup.order[r.standup.current] == "ben"
 
 
 def test_next_carries_the_turn_it_expects(clock):

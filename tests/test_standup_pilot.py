@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Input
 
 from agile_tui.domain.standup import live_standup, summary, update_of
@@ -58,7 +59,11 @@ def clock_value(app) -> str:
 
 
 async def settle(pilot) -> None:
-    await pilot.pause(0.3)  # a few ticks of the screen's clock
+    """Let the screen's clock tick now (it ticks a few times a second by itself; a test needs no wall time)."""
+    await pilot.pause()
+    screen = pilot.app.get_screen_for_mode("standup")
+    screen._tick()
+    await pilot.pause()
 
 
 async def test_a_whole_standup_by_keyboard(team, clock):
@@ -248,9 +253,11 @@ async def test_notes_typed_are_saved_without_leaving_the_field(team, clock):
     async with app.run_test(size=(120, 40)) as pilot:
         await start_round(pilot)
         await pilot.press("i", "tab", *"今天 call 🚀")
-        await pilot.pause(1.2)  # the note saves once typing pauses
-        standup = live_standup(session.state)
-        assert update_of(standup, "ana").today == "今天 call 🚀"
+        for _ in range(100):  # the note saves once typing pauses (NOTE_SAVE_AFTER_S); wait for it, up to 10 s
+            if update_of(live_standup(session.state), "ana").today == "今天 call 🚀":
+                break
+            await pilot.pause(0.1)
+        assert update_of(live_standup(session.state), "ana").today == "今天 call 🚀"
         assert isinstance(app.focused, Input)
 
 
@@ -286,3 +293,36 @@ async def test_the_command_palette_starts_and_ends_a_standup(team, clock):
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert live_standup(session.state) is None
+
+
+async def test_nothing_typed_is_lost_when_the_speaker_changes(team, clock):
+    app = make_test_app(team)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_round(pilot)
+        await pilot.press("i", "tab", *"Call Acme", "tab")
+        app.focused.post_message(events.Paste("Legal \x1b[31m"))  # pasted: a blocker, not yet entered
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        standup = live_standup(team.state)
+        assert update_of(standup, "ana").today == "Call Acme"
+        [blocker] = [b for b in team.state.blockers.values() if b.standup_id == standup.id]
+        assert blocker.text == "Legal ␛[31m"  # control codes arrive as visible text
+        assert isinstance(app.focused, QueuePanel)
+
+
+async def test_x_marks_absent_even_after_a_few_seconds_and_l_brings_them_back(team, clock):
+    app = make_test_app(team)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_round(pilot)
+        clock.advance(4)  # Ana is not answering
+        await pilot.press("x")
+        await pilot.pause()
+        standup = live_standup(team.state)
+        assert update_of(standup, "ana").absent and update_of(standup, "ana").airtime_s == 0
+        await pilot.press("l")
+        await pilot.pause()
+        await pilot.press("enter")  # the only one to bring back: Ana
+        await pilot.pause()
+        standup = live_standup(team.state)
+        assert standup.order[-1] == "ana" and not update_of(standup, "ana").absent

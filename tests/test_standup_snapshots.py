@@ -33,7 +33,8 @@ async def start(pilot) -> None:
 
 
 async def settle(pilot) -> None:
-    await pilot.pause(0.4)
+    await pilot.pause()
+    pilot.app.get_screen_for_mode("standup")._tick()  # the clock shows the fake clock's time now
     await pilot.pause()
 
 

@@ -211,6 +211,7 @@ class Summary:
     resolved: list[Blocker]
     parking: list[str]
     next_facilitator: str
+    silent: list[str] = ()  # present, but the round ended before their turn
 
 
 def summary(state: State, standup: Standup) -> Summary:
@@ -218,10 +219,14 @@ def summary(state: State, standup: Standup) -> Summary:
     spoke = []
     absent = []
     order = {member: n for n, member in enumerate(standup.order)}
+    silent = []
     for update in sorted(standup.updates, key=lambda u: order.get(u.member_id, len(order))):
         name = names.get(update.member_id, update.member_id)
         if update.absent and update.airtime_s == 0:
             absent.append(name)
+            continue
+        if update.airtime_s <= 0 and standup.status == "closed":  # present, but the round ended before their turn
+            silent.append(name)
             continue
         spoke.append(Airtime(update.member_id, name, update.airtime_s, update.box_s, update.absent, update.late))
     if standup.ended_after_s is not None:
@@ -232,7 +237,10 @@ def summary(state: State, standup: Standup) -> Summary:
     opened = [b for b in state.blockers.values()
               if b.standup_id == standup.id or (b.standup_id is None and b.opened_on == standup.date)]
     resolved = [b for b in state.blockers.values() if b.resolved_on == standup.date]
-    following = next_facilitator(state) if standup.status == "closed" else None
+    following = None
+    if standup.status == "closed":
+        later = [s for s in standups_by_date(state) if (s.date, s.started_at) > (standup.date, standup.started_at)]
+        following = later[-1].facilitator_id if later else next_facilitator(state)
     return Summary(
         standup=standup,
         facilitator=names.get(standup.facilitator_id, standup.facilitator_id),
@@ -241,8 +249,9 @@ def summary(state: State, standup: Standup) -> Summary:
         total_s=total,
         quickest=min(timed, key=lambda a: a.airtime_s) if timed else None,
         longest=max(timed, key=lambda a: a.airtime_s) if timed else None,
-        opened=sorted(opened, key=lambda b: b.id),
-        resolved=sorted(resolved, key=lambda b: b.id),
+        opened=sorted(opened, key=lambda b: (b.opened_on, b.id)),
+        resolved=sorted(resolved, key=lambda b: (b.resolved_on or "", b.id)),
+        silent=silent,
         parking=list(standup.parking),
         next_facilitator=names.get(following, "") if following else "",
     )

@@ -49,6 +49,11 @@ def _with_update(standup: Standup, member_id: str, **changes) -> Standup:
     return dataclasses.replace(standup, updates=tuple(updates))
 
 
+def _absent(standup: Standup, member_id: str) -> bool:
+    update = update_of(standup, member_id)
+    return update is not None and update.absent and update.airtime_s <= 0
+
+
 def _leave(standup: Standup, at: float) -> Standup:
     """Stop the current speaker's clock, adding the time they spoke to their airtime."""
     member_id = standup.order[standup.current] if standup.current < len(standup.order) else None
@@ -126,30 +131,47 @@ def standup_turn(tx: Tx, args: Mapping, op: Op) -> None:
     if action == "next":
         if standup.current >= last:
             raise RuleViolation("That was the last speaker: e ends the standup.")
-        standup = _enter(_leave(standup, at), standup.current + 1, at)
+        following = next((n for n in range(standup.current + 1, last) if not _absent(standup, standup.order[n])),
+                         last)  # past anyone marked absent
+        standup = _enter(_leave(standup, at), following, at)
     elif action == "back":
-        if standup.current <= 0:
-            raise RuleViolation("This is the first speaker.")
-        standup = _enter(_leave(standup, at), standup.current - 1, at)
+        previous = [n for n in range(standup.current - 1, -1, -1) if not _absent(standup, standup.order[n])]
+        if not previous:
+            raise RuleViolation("This is the first speaker." if standup.current <= 0 else
+                                "Everyone before is marked absent; l brings someone back.")
+        standup = _enter(_leave(standup, at), previous[0], at)
     elif action == "skip":
+        # Not speaking now: this turn's seconds are not airtime; someone who has not spoken at all is absent.
         if standup.current >= last:
             raise RuleViolation("There is nobody left to skip.")
-        standup = _leave(standup, at)
         member_id = standup.order[standup.current]
+        standup = dataclasses.replace(standup, running_since=None, clock_at=at)
         if (update_of(standup, member_id) or Update(member_id)).airtime_s <= 0:
             standup = _with_update(standup, member_id, absent=True)
-        standup = _enter(standup, standup.current + 1, at)
-    else:  # join: a late joiner goes to the end of the queue
+        following = next((n for n in range(standup.current + 1, last) if not _absent(standup, standup.order[n])),
+                         last)
+        standup = _enter(standup, following, at)
+    else:  # join: a late joiner (or someone skipped as absent) goes to the end of the queue
         member_id = rules.ident(args, "member_id", what="The late joiner")
         member = tx.require("members", member_id)
-        if member_id in standup.order[standup.current:]:
-            raise RuleViolation(f"{member.name} is already in the queue.")
-        if member_id in standup.order:
+        if member_id in standup.order and not _absent(standup, member_id):
+            if member_id in standup.order[standup.current:]:
+                raise RuleViolation(f"{member.name} is already in the queue.")
             raise RuleViolation(f"{member.name} has had their turn; b goes back to them.")
-        after_last = standup.current >= last
-        standup = dataclasses.replace(standup, order=(*standup.order, member_id))
-        standup = _with_update(standup, member_id, absent=False, late=True)
-        standup = _enter(standup, standup.current, at) if after_last else dataclasses.replace(standup, clock_at=at)
+        order = list(standup.order)
+        current = standup.current
+        if member_id in order:  # skipped as absent: out of their old place
+            index = order.index(member_id)
+            order.pop(index)
+            if index < current:
+                current -= 1
+        after_last = current >= len(order)
+        standup = dataclasses.replace(standup, order=(*order, member_id), current=current)
+        update = update_of(standup, member_id)
+        yesterday = update.yesterday if update and update.yesterday else last_today(tx.state, member_id, standup.date,
+                                                                                      exclude=standup.id)
+        standup = _with_update(standup, member_id, absent=False, late=True, yesterday=yesterday)
+        standup = _enter(standup, current, at) if after_last else dataclasses.replace(standup, clock_at=at)
     tx.put("standups", standup)
 
 

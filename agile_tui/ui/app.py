@@ -19,6 +19,7 @@ from textual.screen import Screen
 
 from ..config import Memory
 from ..domain import OpRejected
+from ..domain.standup import live_standup
 from ..session import RoomSession, SaveReport
 from .screens.metrics import MetricsScreen
 from .screens.planning import PlanningScreen
@@ -293,7 +294,8 @@ class AgileApp(App):
         standup = self.get_screen_for_mode("standup") if "standup" in self._screen_stacks else None
         if standup is not None and hasattr(standup, "flush_drafts"):
             standup.flush_drafts()
-        if standup is not None and getattr(standup, "running_clock", lambda: False)():
+        running = live_standup(self.session.state)
+        if running is not None and running.running_since is not None:
             if isinstance(self.screen, ConfirmDialog):
                 return
 

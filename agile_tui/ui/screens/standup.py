@@ -14,6 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
 from textual.widgets import ContentSwitcher, DataTable, Input, Label, Static
 
 from ...domain.model import Standup
@@ -39,6 +40,7 @@ from ..text import safe
 from ..widgets.dialogs import PromptDialog
 from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
+from ..widgets.safe_input import SafeInput
 from ..widgets.standup_dialogs import PickDialog, StartStandupDialog
 from ..widgets.standup_view import (
     SpeakerClock,
@@ -86,6 +88,7 @@ class StandupScreen(RitualScreen):
         self._summary_id: str | None = None
         self._live: Standup | None = None
         self._note_member: str | None = None
+        self._note_standup: str | None = None  # the round the fields' text belongs to
         self._note_timer = None
         self._rung: set[tuple] = set()
         self._shuffle = True
@@ -114,11 +117,11 @@ class StandupScreen(RitualScreen):
                 with VerticalScroll(id="capture-panel"):
                     with Vertical(id="capture"):
                         yield Label("Yesterday", classes="note-label")
-                        yield Input(id="note-yesterday", max_length=2000, placeholder="What I achieved yesterday")
+                        yield SafeInput(id="note-yesterday", max_length=2000, placeholder="What I achieved yesterday")
                         yield Label("Today", classes="note-label")
-                        yield Input(id="note-today", max_length=2000, placeholder="What I will do today")
+                        yield SafeInput(id="note-today", max_length=2000, placeholder="What I will do today")
                         yield Label("Blockers: enter raises one (open until resolved)", classes="note-label")
-                        yield Input(id="note-blocker", max_length=2000, placeholder="What blocks me")
+                        yield SafeInput(id="note-blocker", max_length=2000, placeholder="What blocks me")
                         yield Static(id="speaker-work")
                     yield Static(id="parking-view")
             with VerticalScroll(id="summary"):
@@ -147,6 +150,9 @@ class StandupScreen(RitualScreen):
         else:
             view = "lobby"
         if view != self._view:
+            if self._view == "live":
+                self._flush_notes()  # the round ended (here or elsewhere): what was typed is saved first
+                self._note_member = self._note_standup = None
             self._view = view
             self.query_one(ContentSwitcher).current = view
             self.refresh_bindings()
@@ -154,12 +160,13 @@ class StandupScreen(RitualScreen):
                 self.query_one(QueuePanel).focus()
             elif view == "lobby":
                 self.query_one("#standups-table", DataTable).focus()
+            else:
+                self.query_one("#summary").focus()
         if view == "live":
             self._draw_live(state, self._live)
             self._ticker.resume()
         else:
             self._ticker.pause()
-            self._note_member = None
             if view == "summary":
                 report = summary(state, state.standups[self._summary_id])
                 self.query_one(SummaryView).show(state, report)
@@ -191,7 +198,7 @@ class StandupScreen(RitualScreen):
         if not table.columns:
             table.add_columns("Date", "Facilitator", "Spoke", "Total time", "Blockers raised", "Parking lot")
         for s in standups_by_date(state):
-            spoke = [u for u in s.updates if not (u.absent and not u.airtime_s)]
+            spoke = [u for u in s.updates if u.airtime_s > 0]
             total = s.ended_after_s if s.ended_after_s is not None else sum(u.airtime_s for u in spoke)
             raised = sum(1 for b in state.blockers.values() if b.standup_id == s.id)
             table.add_row(s.date, safe(names.get(s.facilitator_id, "—")), f"{len(spoke)} of {len(s.updates)}",
@@ -212,6 +219,8 @@ class StandupScreen(RitualScreen):
         if member_id is None:
             self._flush_notes()
             self._note_member = None
+            if isinstance(self.focused, Input):  # the fields are hidden now: the round's keys again
+                self.query_one(QueuePanel).focus()
             parking.update(parking_text(standup))
             return
         self._fill_notes(standup, member_id)
@@ -228,6 +237,9 @@ class StandupScreen(RitualScreen):
         standup = self._live
         if standup is None or self._view != "live":
             return
+        shown = self.app.screen
+        if shown is not self and not isinstance(shown, ModalScreen):
+            return  # another ritual is on screen: nothing to draw, no bell
         clock = turn_clock(standup, self.round_time.now(standup))
         self._show_clock(clock)
         if clock is not None and not clock.paused and clock.band in ("amber", "red"):
@@ -240,31 +252,33 @@ class StandupScreen(RitualScreen):
 
     def _fill_notes(self, standup: Standup, member_id: str) -> None:
         """Show the speaker's notes when the speaker changes; while they talk, what is typed stays."""
-        if member_id == self._note_member:
+        if member_id == self._note_member and standup.id == self._note_standup:
             return
         self._flush_notes()
-        self._note_member = member_id
+        self._note_member, self._note_standup = member_id, standup.id
         update = update_of(standup, member_id)
         for name in NOTE_FIELDS:
             self.query_one(f"#note-{name}", Input).value = getattr(update, name) if update else ""
-        self.query_one("#note-blocker", Input).value = ""
 
     @on(Input.Changed, "#note-yesterday, #note-today")
     def _note_typed(self) -> None:
         if self._note_timer is not None:
             self._note_timer.stop()
-        self._note_timer = self.set_timer(NOTE_SAVE_AFTER_S, self._flush_notes)
+        self._note_timer = self.set_timer(NOTE_SAVE_AFTER_S, lambda: self._flush_notes(with_blocker=False))
 
-    def _flush_notes(self) -> None:
-        """Save what was typed for the speaker the fields belong to (only what changed)."""
+    def _flush_notes(self, with_blocker: bool = True) -> None:
+        """Save what was typed for the speaker the fields belong to (only what changed); unless typing merely
+        paused, a blocker typed but not yet entered is raised too."""
         if self._note_timer is not None:
             self._note_timer.stop()
             self._note_timer = None
         member_id = self._note_member
         state = self.app.session.state
-        standup = state.standups.get(self._live.id) if self._live is not None else None
+        standup = state.standups.get(self._note_standup or "")
         if member_id is None or standup is None:
             return
+        if with_blocker:
+            self._raise_pending_blocker(standup.id, member_id)
         update = update_of(standup, member_id)
         changes = {}
         for name in NOTE_FIELDS:
@@ -283,21 +297,31 @@ class StandupScreen(RitualScreen):
 
     @on(Input.Submitted, "#note-yesterday, #note-today")
     def _next_field(self, event: Input.Submitted) -> None:
-        self._flush_notes()
+        self._flush_notes(with_blocker=False)
         self.focus_next()
 
     @on(Input.Submitted, "#note-blocker")
     def _raise_blocker(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        standup, member_id = self._live, self._note_member
-        if not text or standup is None or member_id is None:
+        standup_id, member_id = self._note_standup, self._note_member
+        if standup_id is None or member_id is None:
             return
+        blocker_id = self._raise_pending_blocker(standup_id, member_id)
+        if blocker_id is not None:
+            self._ask_helper(blocker_id, member_id)
+
+    def _raise_pending_blocker(self, standup_id: str, member_id: str) -> str | None:
+        """What is in the blockers field becomes a blocker record (on enter, and before the speaker changes or
+        the app quits, so nothing typed is lost). Returns its id; a refusal keeps the text in the field."""
+        field = self.query_one("#note-blocker", Input)
+        text = field.value.strip()
+        if not text:
+            return None
         blocker_id = new_id("blocker-")
         if self.app.submit("blocker.open", id=blocker_id, member_id=member_id, text=text,
-                           standup_id=standup.id) is not None:
-            return  # refused: the text stays in the field
-        event.input.value = ""
-        self._ask_helper(blocker_id, member_id)
+                           standup_id=standup_id) is not None:
+            return None
+        field.value = ""
+        return blocker_id
 
     def _ask_helper(self, blocker_id: str, member_id: str) -> None:
         """Who helps, then which item it blocks: enter picks, escape skips."""
@@ -410,7 +434,8 @@ class StandupScreen(RitualScreen):
         if standup is None:
             return
         state = self.app.session.state
-        choices = [(m.id, m.name) for m in members_in_order(state) if m.id not in standup.order]
+        skipped = {u.member_id for u in standup.updates if u.absent and u.airtime_s <= 0}
+        choices = [(m.id, m.name) for m in members_in_order(state) if m.id not in standup.order or m.id in skipped]
         if not choices:
             self.app.say("Everyone is already in the queue.", severity="information")
             return

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Input, Label, Static
 
 from ...domain.model import Item, Sprint
 from ...domain.rules import MAX_GOAL
-from ..text import safe
+from ..text import plain, safe
 
 
 class FormScreen(ModalScreen):
@@ -24,7 +24,7 @@ class FormScreen(ModalScreen):
 
     def show_error(self, message: str) -> None:
         label = self.query_one(".dialog-error", Label)
-        label.update(message)
+        label.update(Text(plain(message)))  # messages quote user text: never markup
         label.display = bool(message)
 
     def action_cancel(self) -> None:

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.selection_list import Selection
 
 from ...domain.standup import DEFAULT_LENGTH_MIN, MAX_LENGTH_MIN, MIN_LENGTH_MIN
-from ..text import safe
+from ..text import plain, safe
 from .dialogs import FormScreen
 
 
@@ -112,7 +112,7 @@ class PickDialog(ModalScreen):
         error = self._on_pick(event.option.id or "")
         if error:
             label = self.query_one(".dialog-error", Label)
-            label.update(error)
+            label.update(Text(plain(error)))
             label.display = True
         else:
             self.dismiss(True)

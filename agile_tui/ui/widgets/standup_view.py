@@ -178,11 +178,13 @@ def summary_renderable(state: State, report: Summary) -> Group:
         if a.late:
             mark.append("late")
         table.add_row(safe(a.name), duration_text(a.airtime_s), duration_text(a.box_s),
-                      Text(("+" if over > 0 else "−") + duration_text(abs(over)),
+                      Text(("+" if over >= 0.5 else "−" if over <= -0.5 else "") + duration_text(abs(over)),
                            style="bold" if over > 0 else ""), ", ".join(mark))
     parts: list = [head, Text(""), table]
     if report.absent:
         parts.append(Text.assemble(("Absent: ", "bold"), safe(", ".join(report.absent))))
+    if report.silent:
+        parts.append(Text.assemble(("Not reached: ", "bold"), safe(", ".join(report.silent))))
     names = {m.id: m.name for m in state.members.values()}
     for title, blockers in (("Blockers opened", report.opened), ("Blockers resolved", report.resolved)):
         block = Text(f"{title} ({len(blockers)})", style="bold", end="")
@@ -201,10 +203,15 @@ def summary_renderable(state: State, report: Summary) -> Group:
     for update in s.updates:
         if update.absent and not update.airtime_s:
             continue
-        notes.add_row(safe(names.get(update.member_id, "?")), Text(plain(update.yesterday)), Text(plain(update.today)),
-                      Text(plain(update.blockers)))
+        notes.add_row(safe(names.get(update.member_id, "?")), *(lines(text) for text in (
+            update.yesterday, update.today, update.blockers)))
     parts.extend([Text(""), Text("What was said", style="bold"), notes])
     return Group(*parts)
+
+
+def lines(text: str) -> Text:
+    """Several lines of user text (one blocker a line), each shown as text."""
+    return Text("\n".join(plain(line) for line in text.split("\n")))
 
 
 class SummaryView(Static):
