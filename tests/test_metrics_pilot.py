@@ -185,3 +185,18 @@ async def test_import_csv_from_the_board(team, tmp_path):
         await pilot.press("i", *str(good), "enter")  # the same file again adds nothing
         await pilot.pause(0.3)
         assert len(team.state.samples) == 4
+
+
+async def test_the_command_palette_imports_metrics(team, tmp_path):
+    good = tmp_path / "calls.csv"
+    good.write_text("date,metric,member,value\n2026-11-28,calls,ben,22\n", encoding="utf-8")
+    app = make_test_app(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p", *"Import metrics CSV")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press(*str(good), "enter")
+        await pilot.pause(0.3)
+        assert any(s.member_id == "ben" and s.value == 22 for s in team.state.samples.values())
+        assert app.current_mode == "metrics"

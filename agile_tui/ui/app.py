@@ -65,6 +65,15 @@ class RitualCommands(Provider):
         ]
         for name, help_text, action in standup_actions:
             commands.append((name, help_text, partial(app.ritual_action, "standup", action)))
+        metrics_actions = [
+            ("Add a metric sample", "A value for a metric, a member and a date (a on metrics)", "add_sample"),
+            ("Import metrics CSV", "Samples from a CSV file: date, metric, member, value (i on metrics)", "import_csv"),
+            ("New metric", "Name, unit, target, direction, scope, summary (n on metrics)", "new_metric"),
+            ("Metrics by day or week", "Toggle the board's periods (w on metrics)", "period"),
+            ("Metrics of one member", "Filter the board to one member or the team (f on metrics)", "filter"),
+        ]
+        for name, help_text, action in metrics_actions:
+            commands.append((name, help_text, partial(app.ritual_action, "metrics", action)))
         for theme in sorted(app.available_themes):
             commands.append((f"Theme: {theme}", "Switch to this theme (remembered)", partial(app.set_theme, theme)))
         commands.append(("Keys", "List every key of this screen (?)", app.action_help))
