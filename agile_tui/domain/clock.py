@@ -28,6 +28,14 @@ def _boot_id() -> str:
         return ""
 
 
+def _boottime() -> float:
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+if not hasattr(time, "CLOCK_BOOTTIME"):  # pragma: no cover - not Linux
+    _boottime = time.monotonic  # noqa: F811
+
+
 class SystemClock:
     source = _boot_id()
 
@@ -35,7 +43,9 @@ class SystemClock:
         return datetime.now(UTC)
 
     def monotonic(self) -> float:
-        return time.monotonic()
+        """Seconds since boot, including time asleep where the system can say (CLOCK_BOOTTIME on Linux): a
+        laptop that sleeps mid-standup comes back to the real time gone, not a clock that stood still."""
+        return _boottime()
 
 
 class FakeClock:

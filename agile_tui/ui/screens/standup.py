@@ -331,8 +331,11 @@ class StandupScreen(RitualScreen):
         def helper(key: str) -> str | None:
             return self.app.submit("blocker.update", id=blocker_id, helper_id=key) if key else None
 
-        items = open_items_of(state, member_id, self._live.sprint_id if self._live else None)
-        choices = [("", "no item")] + [(i.id, i.title) for i in items]
+        sprint_id = self._live.sprint_id if self._live else None
+        mine = open_items_of(state, member_id, sprint_id)
+        others = sorted((i for i in state.items.values() if i.sprint_id == sprint_id and sprint_id is not None
+                         and i.status != "done" and i not in mine), key=lambda i: i.rank)
+        choices = [("", "no item")] + [(i.id, i.title) for i in [*mine, *others]]
 
         def link(key: str) -> str | None:
             return self.app.submit("blocker.update", id=blocker_id, item_id=key) if key else None

@@ -111,6 +111,15 @@ def speaker_work(state: State, standup: Standup, member_id: str | None, today: d
             blockers.append("\n")
         if not mine:
             blockers.append("none\n", style="dim")
+        helping = [b for b in open_blockers(state) if b.helper_id == member_id]
+        if helping:
+            blockers.append(f"Helping with ({len(helping)})\n", style="bold")
+            for b in helping:
+                blockers.append(f"day {blocker_age(b, today)} ", style="bold")
+                blockers.append_text(safe(names.get(b.member_id, "—"), style="dim"))
+                blockers.append(": ", style="dim")
+                blockers.append_text(safe(b.text, max_cells=60))
+                blockers.append("\n")
     items = Text(end="")
     if member_id is not None:
         work = open_items_of(state, member_id, standup.sprint_id)
