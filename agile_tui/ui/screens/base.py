@@ -3,14 +3,29 @@ from the room's state whenever it changes (or when the screen comes back into vi
 
 from __future__ import annotations
 
+import asyncio
+from time import monotonic
+
+from textual import events
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 
 from ..widgets.key_bar import KeyBar
 from ..widgets.room_bar import RoomBar
 
+# How long a frame waits for the widgets (see RitualScreen.on_idle): always a few turns of the event loop (a
+# focus move takes four), then no longer than one frame period at Textual's 60 fps.
+FRAME_HOLD_TURNS = 8
+FRAME_HOLD_S = 1 / 60
+
 
 class RitualScreen(Screen):
     TITLE_TEXT = "ritual"
+
+    # Textual's Screen.focused repaints the whole screen on every focus move, so opening the item editor
+    # redrew every line of both lists. The widgets that gain and lose focus repaint themselves.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def on_screen_resume(self) -> None:
         self.show_state(self.app.session.state)
@@ -21,6 +36,36 @@ class RitualScreen(Screen):
             return
         self.query_one(RoomBar).show(state, self.app.today())
         self.draw(state)
+
+    async def on_idle(self, event: events.Idle) -> None:
+        """Hold the next frame until this screen's widgets have handled what they were sent.
+
+        Textual composes a frame as soon as the screen itself is idle with something to repaint, though its
+        widgets may still be handling messages caused by the same key: after a focus move the list that lost
+        the focus restyles itself, which repaints its scrollbar; the field that got it restyles itself. Their
+        repaints then reach the screen just after the frame and cost a second one, a frame period (~17 ms)
+        later. Waiting here (a few turns of the event loop, seldom longer than one frame period) puts them all
+        in the first frame. Runs before Textual's own idle handler of the screen, which starts the frame."""
+        turns, since = 0, monotonic()
+        while self.is_current and self._widgets_busy():
+            if turns >= FRAME_HOLD_TURNS and monotonic() - since > FRAME_HOLD_S:
+                return
+            turns += 1
+            await asyncio.sleep(0)
+
+    def _widgets_busy(self) -> bool:
+        """Has the app, or a widget of this screen (scrollbars included), messages waiting?"""
+        if self.app.message_queue_size:
+            return True
+        for widget in self.walk_children(Widget):
+            if widget.message_queue_size:
+                return True
+            if widget.is_scrollable:
+                if widget.show_vertical_scrollbar and widget.vertical_scrollbar.message_queue_size:
+                    return True
+                if widget.show_horizontal_scrollbar and widget.horizontal_scrollbar.message_queue_size:
+                    return True
+        return False
 
     def on_descendant_focus(self, event) -> None:
         """Redraw the key bar in the same frame as the focus change (Textual's own signal comes a frame

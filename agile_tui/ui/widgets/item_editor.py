@@ -12,7 +12,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label
@@ -20,6 +22,24 @@ from textual.widgets import Input, Label
 from ...domain.model import ESTIMATES, ITEM_KINDS
 
 IDLE_HINT = "a adds an item · e edits the selected one · enter saves · escape leaves"
+
+
+class Field(Input):
+    """One field of the editor. Textual's Input keeps the width of its text in ``virtual_size``, a *layout*
+    reactive: every change of the text (each typed key, each ``value =``) re-lays out the whole screen, and
+    the relayout repaints every widget and costs a second frame (the lists' scrollbars are refreshed by it).
+    A field here has a fixed size in a fixed line, so a repaint of the field is all a change needs."""
+
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
+    def show(self, value: str) -> None:
+        """Put ``value`` in the field without asking the suggester: it would only suggest what is already
+        there, from a worker whose answer repaints the field a frame later."""
+        suggester, self.suggester = self.suggester, None
+        try:
+            self.value = value
+        finally:
+            self.suggester = suggester
 
 
 class ItemEditor(Widget):
@@ -54,11 +74,11 @@ class ItemEditor(Widget):
     def compose(self) -> ComposeResult:
         yield Label(IDLE_HINT, id="editor-label")
         with Horizontal(id="editor-fields"):
-            yield Input(placeholder="Title", id="editor-title", max_length=200)
-            yield Input(placeholder="Owner", id="editor-owner")
-            yield Input(placeholder="Est", id="editor-estimate",
+            yield Field(placeholder="Title", id="editor-title", max_length=200)
+            yield Field(placeholder="Owner", id="editor-owner")
+            yield Field(placeholder="Est", id="editor-estimate",
                         suggester=SuggestFromList(list(ESTIMATES), case_sensitive=False))
-            yield Input(placeholder="Kind", id="editor-kind",
+            yield Field(placeholder="Kind", id="editor-kind",
                         suggester=SuggestFromList(list(ITEM_KINDS), case_sensitive=False))
 
     def open(self, *, heading: str, item_id: str | None, list_id: str | None, members: list[str],
@@ -66,12 +86,17 @@ class ItemEditor(Widget):
         self.item_id, self.list_id = item_id, list_id
         self._heading = heading
         self.is_open = True
-        with self.app.batch_update():  # one frame for the whole change; nothing moves on screen
-            self._say(heading, error=False)
-            self.query_one("#editor-owner", Input).suggester = SuggestFromList(members, case_sensitive=False)
-            for field_id, value in (("title", title), ("owner", owner), ("estimate", estimate), ("kind", kind)):
-                self.query_one(f"#editor-{field_id}", Input).value = value
-            self.query_one("#editor-title", Input).focus()
+        self._say(heading, error=False)
+        self.query_one("#editor-owner", Field).suggester = SuggestFromList(members, case_sensitive=False)
+        for field_id, value in (("title", title), ("owner", owner), ("estimate", estimate), ("kind", kind)):
+            self.query_one(f"#editor-{field_id}", Field).show(value)
+        self._focus(self.query_one("#editor-title", Field))
+
+    def _focus(self, field: Field) -> None:
+        """Move the focus now rather than through the app's queue (``Widget.focus``): what the move repaints
+        then reaches the screen before its next frame, not one frame after it."""
+        if field is not self.screen.focused:
+            self.screen.set_focus(field)
 
     def _say(self, text, error: bool) -> None:
         label = self.query_one("#editor-label", Label)
@@ -90,15 +115,14 @@ class ItemEditor(Widget):
 
     def action_field(self, step: int) -> None:
         """tab and shift+tab go round the four fields; focus never leaves an open editor by accident."""
-        inputs = [self.query_one(f"#editor-{name}", Input) for name in self.FIELDS]
-        current = next((n for n, field in enumerate(inputs) if field.has_focus), 0)
-        inputs[(current + step) % len(inputs)].focus()
+        inputs = [self.query_one(f"#editor-{name}", Field) for name in self.FIELDS]
+        current = next((n for n, field in enumerate(inputs) if field is self.screen.focused), 0)
+        self._focus(inputs[(current + step) % len(inputs)])
 
     def action_close(self) -> None:
         """Leave the editor: the fields empty, the line says how to come back, the list gets the focus."""
         self.is_open = False
-        with self.app.batch_update():
-            for name in self.FIELDS:
-                self.query_one(f"#editor-{name}", Input).value = ""
-            self._say(IDLE_HINT, error=False)
+        for name in self.FIELDS:
+            self.query_one(f"#editor-{name}", Field).show("")
+        self._say(IDLE_HINT, error=False)
         self.post_message(self.Closed(self))

@@ -76,6 +76,7 @@ class ItemTable(ScrollView, can_focus=True):
         self._lines: dict[str, tuple[Item, tuple, Strip]] = {}
         self._layout: Layout | None = None
         self._base: Style | None = None
+        self._looks: tuple | None = None
         self._remembered: str | None = None
 
     # ------------------------------------------------------------------ reading
@@ -109,7 +110,7 @@ class ItemTable(ScrollView, can_focus=True):
         self._ages = ages
         if [i.id for i in old] != [i.id for i in items]:
             self._index = {item.id: n for n, item in enumerate(items)}
-            self.virtual_size = Size(0, len(items) + 1)
+            self._set_rows(len(items) + 1)
             self.refresh()
         else:
             visible = range(int(self.scroll_offset.y), int(self.scroll_offset.y) + self.size.height)
@@ -124,6 +125,22 @@ class ItemTable(ScrollView, can_focus=True):
             self._set_cursor(min(self.cursor, max(0, len(items) - 1)))
         if selected is not None:
             self._remembered = selected
+
+    def _set_rows(self, rows: int) -> None:
+        """A new row count. ``virtual_size`` is a layout reactive: setting it re-lays out the whole screen
+        (every widget repainted) and the relayout repaints the scrollbar once more, a frame later. Unless the
+        scrollbar appears or goes, nothing moves: the scrollbar's length and the scroll limit are all that
+        change, so those are updated here and the screen is left as it is."""
+        size = Size(0, rows)
+        height = self.container_size.height
+        if not height or self.show_vertical_scrollbar != (rows > height):
+            self.virtual_size = size
+            self.call_after_refresh(self._scroll_to_cursor)  # the scroll limit is known after the layout
+            return
+        self.set_reactive(ItemTable.virtual_size, size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = rows
+        self.scroll_y = self.scroll_y  # validated against the new limit
 
     def select(self, item_id: str) -> None:
         if item_id in self._index:
@@ -158,8 +175,8 @@ class ItemTable(ScrollView, can_focus=True):
         self._scroll_to_cursor()
 
     def notify_style_update(self) -> None:
+        """Restyled (a focus move, a theme): the next draw checks whether the lines kept are still right."""
         super().notify_style_update()
-        self._lines.clear()
         self._base = None
 
     def on_focus(self) -> None:
@@ -223,6 +240,14 @@ class ItemTable(ScrollView, can_focus=True):
         layout = self._fit()
         if self._base is None:
             self._base = self.rich_style
+            # A focus move restyles the table but changes only the cursor row's look (part of that row's
+            # cache key): the other lines drawn stay valid, and are only drawn again if a style they use
+            # changed (a theme).
+            looks = (self._base, self.get_component_rich_style("item-table--header"),
+                     self.get_component_rich_style("item-table--even"))
+            if looks != self._looks:
+                self._lines.clear()
+                self._looks = looks
         base = self._base
         if y == 0:
             style = base + self.get_component_rich_style("item-table--header")
@@ -235,7 +260,8 @@ class ItemTable(ScrollView, can_focus=True):
             return Strip.blank(layout.width, base)
         item = self._items[row]
         is_cursor = row == self.cursor
-        key = (self._ages.get(item.id), is_cursor, row % 2, layout, is_cursor and self.has_focus)
+        cursor_look = self.get_component_rich_style("item-table--cursor") if is_cursor else None
+        key = (self._ages.get(item.id), cursor_look, row % 2, layout)
         cached = self._lines.get(item.id)
         if cached is not None and cached[0] is item and cached[1] == key:
             return cached[2]
@@ -243,7 +269,7 @@ class ItemTable(ScrollView, can_focus=True):
         if row % 2:
             style = style + self.get_component_rich_style("item-table--even")
         if is_cursor:
-            style = style + self.get_component_rich_style("item-table--cursor")
+            style = style + cursor_look
         strip = self._cells(layout, self._row(item), style)
         self._lines[item.id] = (item, key, strip)
         return strip
