@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check agile_tui tests bench
 
 snapshots: $(STAMP)
-	$(BIN)/python -m pytest tests/test_snapshots.py tests/test_standup_snapshots.py tests/test_metrics_snapshots.py --snapshot-update -q
+	$(BIN)/python -m pytest tests/test_snapshots.py tests/test_standup_snapshots.py tests/test_metrics_snapshots.py tests/test_retro_snapshots.py --snapshot-update -q
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache snapshot_report.html

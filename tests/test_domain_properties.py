@@ -22,6 +22,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from agile_tui.domain import FakeClock, Op, OpRejected, State, apply
 from agile_tui.domain import rank as ranks
+from agile_tui.domain import retro as retro_q
 from agile_tui.domain.model import (
     COLLECTIONS,
     ESTIMATES,
@@ -119,10 +120,44 @@ def check_invariants(state: State) -> None:
             member_ref(a.owner, f"retro {r.id}'s action owner")
             if r.status == "closed":
                 assert a.item_id is not None
+        check_retro(r, members)
 
     for actor, stack in state.undo.items():
         assert len(stack) <= UNDO_DEPTH, actor
 
+
+
+def check_retro(r, members) -> None:
+    """A retro's board, votes, discussion and clock hang together."""
+    assert r.phase in retro_q.PHASES and (r.status == "open" or r.phase == "close"), (r.status, r.phase)
+    card_ids = [c.id for c in r.cards]
+    topic_ids = [t.id for t in r.topics]
+    assert len(set(card_ids)) == len(card_ids) and len(set(topic_ids)) == len(topic_ids)
+    assert not set(card_ids) & set(topic_ids), "a topic and a card share an id"
+    grouped = [c for t in r.topics for c in t.card_ids]
+    assert len(grouped) == len(set(grouped)), f"a card is in two topics: {grouped}"
+    assert set(grouped) <= set(card_ids), "a topic refers to a missing card"
+    assert all(t.card_ids and t.title.strip() for t in r.topics), "an empty or nameless topic"
+    targets = set(retro_q.targets(r))
+    assert 1 <= r.max_votes_per_topic <= r.votes_per_person <= 12, (r.max_votes_per_topic, r.votes_per_person)
+    keys = [(v.member_id, v.topic_id) for v in r.votes]
+    assert keys == sorted(set(keys)), "votes are not one per member and topic, in order"
+    for v in r.votes:
+        assert isinstance(v.count, int) and 1 <= v.count <= r.max_votes_per_topic, v
+        assert v.topic_id in targets, f"a vote on missing topic {v.topic_id!r}"
+    for member_id in {v.member_id for v in r.votes}:
+        assert retro_q.votes_used(r, member_id) <= r.votes_per_person, f"{member_id} is over budget"
+    talked = [t.topic_id for t in r.talks]
+    assert len(talked) == len(set(talked)) and set(talked) <= targets, "a discussion of a missing topic"
+    assert r.discussing == "" or r.discussing in targets
+    assert all(a.topic_id is None or a.topic_id in targets for a in r.actions)
+    assert all(m in members for m in r.participants), "a participant who is not a member"
+    assert list(r.ready) == sorted(set(r.ready))
+    assert all(e.outcome in ("", *retro_q.OUTCOMES) for e in r.review)
+    assert r.timer_box_s >= 0 and r.timer_spent_s >= 0
+    assert r.timer_since is None or 0 <= r.timer_since <= r.clock_at, (r.timer_since, r.clock_at)
+    if r.status == "closed":
+        assert r.timer_since is None
 
 
 def check_round_trip(state: State) -> None:
@@ -167,7 +202,9 @@ METRICS = ("k1", "k2")
 SAMPLES = ("x1", "x2", "x3")
 RETROS = ("r1", "r2")
 ACTIONS = ("a1", "a2")
-CARDS = ("c1", "c2")
+CARDS = ("c1", "c2", "c3")
+TOPICS = ("t1", "t2")
+TARGETS = (*CARDS, *TOPICS)
 BAD_IDS = ("", None, 7, "ghost", "x" * 65)
 COLUMNS = sorted({c for cols in RETRO_TEMPLATES.values() for c in cols}) + ["Nope"]
 
@@ -204,6 +241,14 @@ rank_values = mostly(st.text(alphabet=ranks.DIGITS, min_size=1, max_size=6).filt
 
 
 round_times = mostly(st.sampled_from([0, 0.5, 30, 90, 400, 1200]), -1, None, "30", float("inf"))
+vote_limits = mostly(st.integers(1, 12), 0, 13, "5", 2.5, True)
+vote_counts = mostly(st.integers(0, 4), -1, 13, "1", 1.5, None)
+retro_settings_fields = {
+    "votes_per_person": vote_limits, "max_votes_per_topic": vote_limits,
+    "reflect_min": mostly(st.sampled_from([1, 5, 30]), 0, 31), "discuss_min": mostly(st.sampled_from([1, 5]), "5"),
+    "participants": mostly(st.lists(ident(MEMBERS), max_size=3), "m1", None),
+}
+retro_settings = {**retro_settings_fields, "anonymous": mostly(st.booleans(), "yes", None)}
 
 
 def args(required: dict, optional: dict | None = None) -> st.SearchStrategy:
@@ -282,13 +327,56 @@ OP_ARGS: dict[str, st.SearchStrategy] = {
                          {"template": mostly(st.sampled_from([*RETRO_TEMPLATES, "custom"]), "nope"),
                           "columns": mostly(st.lists(st.sampled_from(["Keep", "Drop", "Went well"]), min_size=1,
                                                      max_size=3), [], "Keep", ["x" * 41]),
-                          "anonymous": st.booleans()}),
+                          "anonymous": st.booleans(), "started_mono": numbers, **retro_settings_fields}),
+    "retro.settings": args({"retro_id": ident(RETROS)}, retro_settings),
+    "retro.phase": args({"retro_id": ident(RETROS), "at": round_times},
+                        {"action": mostly(st.sampled_from(["next", "back"]), "skip"),
+                         "force": st.booleans(), "expect": st.one_of(st.none(), st.sampled_from(retro_q.PHASES))}),
+    "retro.timer": args({"retro_id": ident(RETROS), "at": round_times},
+                        {"action": mostly(st.sampled_from(["start", "pause", "resume", "more"]), "stop"),
+                         "seconds": mostly(st.sampled_from([60, 120]), 0, 1801, "60")}),
+    "retro.ready": args({"retro_id": ident(RETROS)}, {"member_id": opt_ident(MEMBERS),
+                                                      "ready": mostly(st.booleans(), "yes", None)}),
     "retro.card": args({"retro_id": ident(RETROS), "id": ident(CARDS), "column": st.sampled_from(COLUMNS),
-                        "text": texts}),
+                        "text": texts}, {"member_id": opt_ident(MEMBERS)}),
+    "retro.card_update": args({"retro_id": ident(RETROS), "id": ident(CARDS)},
+                              {"text": texts, "column": st.sampled_from(COLUMNS), "delete": st.booleans()}),
+    "retro.group": args({"retro_id": ident(RETROS), "topic_id": ident(TARGETS)},
+                        {"card_ids": mostly(st.lists(ident(CARDS), max_size=3), "c1", [5]),
+                         "topic_ids": mostly(st.lists(ident(TOPICS), max_size=2), "t1"), "title": texts}),
+    "retro.ungroup": args({"retro_id": ident(RETROS), "card_id": ident(CARDS)}),
+    "retro.topic": args({"retro_id": ident(RETROS), "topic_id": ident(TOPICS), "title": texts}),
+    "retro.vote": st.one_of(
+        args({"retro_id": ident(RETROS), "topic_id": ident(TARGETS), "count": vote_counts},
+             {"member_id": opt_ident(MEMBERS)}),
+        args({"retro_id": ident(RETROS), "votes": mostly(st.dictionaries(st.sampled_from(TARGETS), vote_counts,
+                                                                         max_size=3), ["t1"], {"t1": "2"})},
+             {"member_id": opt_ident(MEMBERS)})),
+    "retro.reveal": args({"retro_id": ident(RETROS)}),
+    "retro.discuss": args({"retro_id": ident(RETROS), "at": round_times},
+                          {"action": mostly(st.sampled_from(["next", "back", "jump"]), "skip"),
+                           "topic_id": ident(TARGETS), "expect": st.one_of(st.none(), st.sampled_from(TARGETS))}),
+    "retro.note": args({"retro_id": ident(RETROS), "topic_id": ident(TARGETS), "text": texts}),
     "retro.action": args({"retro_id": ident(RETROS), "id": ident(ACTIONS), "title": texts},
-                         {"owner": opt_ident(MEMBERS), "due": dates}),
-    "retro.close": args({"id": ident(RETROS)}),
+                         {"owner": opt_ident(MEMBERS), "due": dates, "topic_id": opt_ident(TARGETS)}),
+    "retro.action_update": args({"retro_id": ident(RETROS), "id": ident(ACTIONS)},
+                                {"title": texts, "owner": opt_ident(MEMBERS), "due": dates,
+                                 "topic_id": opt_ident(TARGETS), "delete": st.booleans()}),
+    "retro.review": args({"retro_id": ident(RETROS), "action_id": ident(ACTIONS)},
+                         {"outcome": mostly(st.sampled_from(["done", "carried", ""]), "maybe"),
+                          "from_retro": opt_ident(RETROS)}),
+    "retro.close": args({"id": ident(RETROS)}, {"at": round_times}),
     "item.explode": args({}, {"id": ident(ITEMS)}),  # an unknown op type
+}
+
+# What people do in each phase of a retro (the "~retro" step draws from these).
+PHASE_OPS = {
+    "review": ["retro.review", "retro.ready", "retro.settings"],
+    "reflect": ["retro.card", "retro.card", "retro.card_update", "retro.ready", "retro.timer"],
+    "group": ["retro.group", "retro.group", "retro.ungroup", "retro.topic", "retro.card", "retro.card_update"],
+    "vote": ["retro.vote", "retro.vote", "retro.vote", "retro.reveal", "retro.settings", "retro.ready"],
+    "discuss": ["retro.discuss", "retro.note", "retro.action", "retro.action_update", "retro.timer"],
+    "close": ["retro.close", "retro.action", "retro.note"],
 }
 
 # Which collection an arg refers to, so a drawn id can be swapped for one that exists in the room.
@@ -320,6 +408,8 @@ SEED = [
     ("blocker.open", {"id": "b1", "member_id": "m2", "text": "No reply from legal", "item_id": "i1"}),
     ("retro.create", {"id": "r1", "sprint_id": "s1"}),
     ("retro.action", {"retro_id": "r1", "id": "a1", "title": "Shorter demos", "owner": "m2"}),
+    ("retro.card", {"retro_id": "r1", "id": "c1", "column": "Went well", "text": "Demos landed", "member_id": "m1"}),
+    ("retro.card", {"retro_id": "r1", "id": "c2", "column": "To improve", "text": "Slow replies"}),
 ]
 
 
@@ -399,9 +489,14 @@ class DomainMachine(RuleBasedStateMachine):
         self.submit(self.make("redo" if redo else "undo", {}, actor))
 
     def step(self, data, actor: str) -> None:
-        kind = data.draw(st.sampled_from([*self.types, "~close", "~move", "~time"]), label="type")
+        extra = ["~close", "~move", "~time", "~phase", "~phase", "~retro", "~retro", "~retro"]
+        kind = data.draw(st.sampled_from([*self.types, *extra]), label="type")
         if kind == "~close":
             self.close_active_sprint(data, actor)
+        elif kind == "~phase":
+            self.move_a_retro_on(data, actor)
+        elif kind == "~retro":
+            self.retro_op_of_the_phase(data, actor)
         elif kind == "~move":
             self.move_existing_item(data, actor)
         elif kind == "~time":
@@ -418,8 +513,69 @@ class DomainMachine(RuleBasedStateMachine):
             if existing and data.draw(st.booleans(), label=f"existing {key}"):
                 a[key] = data.draw(st.sampled_from(existing), label=key)
         retro = self.state.retros.get(a.get("retro_id")) if isinstance(a.get("retro_id"), str) else None
-        if type == "retro.card" and retro is not None and data.draw(st.booleans(), label="a real column"):
+        if type in ("retro.card", "retro.card_update") and retro is not None and "column" in a and data.draw(
+                st.booleans(), label="a real column"):
             a["column"] = data.draw(st.sampled_from(retro.columns), label="column")
+        if retro is not None:
+            self.point_at_the_board(data, type, a, retro)
+        self.submit(self.make(type, a, actor))
+
+    def point_at_the_board(self, data, type: str, a: dict, retro) -> None:
+        """Half the time, aim a retro op at cards, topics and actions that exist, so that grouping, votes and
+        discussion build on each other."""
+        targets = retro_q.targets(retro)
+        topics = [t.id for t in retro.topics]
+        cards = [c.id for c in retro.cards]
+
+        def pick(key: str, pool: list[str]) -> None:
+            if key in a and pool and data.draw(st.booleans(), label=f"existing {key}"):
+                a[key] = data.draw(st.sampled_from(pool), label=key)
+
+        if type == "retro.group":
+            pick("topic_id", sorted({*topics, *TOPICS}))
+        else:
+            pick("topic_id", targets if type != "retro.topic" else topics)
+        pick("card_id", cards)
+        if type == "retro.card_update":
+            pick("id", cards)
+        if type in ("retro.action_update", "retro.review"):
+            pick("id" if type == "retro.action_update" else "action_id",
+                 [x.id for x in retro.actions] if type == "retro.action_update"
+                 else [e.action_id for e in retro.review])
+        if type == "retro.group" and isinstance(a.get("card_ids"), list) and cards:
+            a["card_ids"] = data.draw(st.lists(st.sampled_from(cards), max_size=3), label="card_ids")
+        if type == "retro.vote" and isinstance(a.get("votes"), dict) and targets:
+            a["votes"] = data.draw(st.dictionaries(st.sampled_from(targets), vote_counts, max_size=3), label="votes")
+        if type == "retro.phase" and data.draw(st.booleans(), label="force"):
+            a["force"] = True
+
+    def move_a_retro_on(self, data, actor: str) -> None:
+        """Take an open retro to its next phase (now and then back), as a facilitator who confirms."""
+        retros = sorted(r.id for r in self.state.retros.values() if r.status == "open")
+        if not retros:
+            return
+        retro = self.state.retros[data.draw(st.sampled_from(retros), label="retro")]
+        action = data.draw(st.sampled_from(["next", "next", "next", "back"]), label="action")
+        at = retro.clock_at + data.draw(st.sampled_from([0, 1, 60, 400]), label="later")
+        self.submit(self.make("retro.phase", {"retro_id": retro.id, "action": action, "at": at, "force": True},
+                              actor))
+
+    def retro_op_of_the_phase(self, data, actor: str) -> None:
+        """An op that belongs to an open retro's phase (cards in reflect, votes in vote...), on that retro."""
+        retros = sorted(r.id for r in self.state.retros.values() if r.status == "open")
+        if not retros:
+            return
+        retro = self.state.retros[data.draw(st.sampled_from(retros), label="retro")]
+        type = data.draw(st.sampled_from(PHASE_OPS[retro.phase]), label="phase op")
+        a = dict(data.draw(OP_ARGS[type], label="args"))
+        a["retro_id" if type != "retro.close" else "id"] = retro.id
+        if "at" in a:
+            a["at"] = retro.clock_at + data.draw(st.sampled_from([0, 1, 60, 400]), label="later")
+        if "column" in a:
+            a["column"] = data.draw(st.sampled_from(retro.columns), label="column")
+        if type == "retro.vote" and data.draw(st.booleans(), label="as a member") and self.state.members:
+            a["member_id"] = data.draw(st.sampled_from(sorted(self.state.members)), label="member")
+        self.point_at_the_board(data, type, a, retro)
         self.submit(self.make(type, a, actor))
 
     def close_active_sprint(self, data, actor: str) -> None:

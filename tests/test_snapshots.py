@@ -45,12 +45,3 @@ def test_planning_with_editor_open(snap_compare, demo_app_factory):
         await pilot.pause()
 
     assert snap_compare(demo_app_factory("agile-dark"), terminal_size=(120, 40), run_before=open_editor)
-
-
-@pytest.mark.parametrize("key", ["4"])
-def test_coming_screens_show_existing_data(snap_compare, demo_app_factory, key):
-    async def go(pilot):
-        await pilot.press(key)
-        await pilot.pause()
-
-    assert snap_compare(demo_app_factory("agile-dark"), terminal_size=(120, 40), run_before=go)

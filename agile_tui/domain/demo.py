@@ -95,21 +95,42 @@ def demo_ops(today: date, actor: str = "seed") -> list[Op]:
        start=sprint2_start.isoformat(), days=14,
        goal="Book 12 qualified demos with Nordic fintech accounts.", capacity=40)
     op(sprint2_start - timedelta(days=1), "sprint.close", id="sprint-1", carry={})
-    op(sprint2_start - timedelta(days=1), "retro.create", id="retro-1", sprint_id="sprint-1", template="went-well")
-    for n, (column, text) in enumerate([
-        ("Went well", "Target account map kept calls focused"),
-        ("Went well", "Pairing AEs with solutions on demos"),
-        ("To improve", "Leads waited hours for a first reply"),
-        ("To improve", "CRM stages were out of date before reviews"),
-        ("Try next", "Response-time rota for inbound leads"),
+    retro_day = sprint2_start - timedelta(days=1)
+
+    def retro(type: str, **args) -> None:
+        op(retro_day, type, retro_id="retro-1", **args)
+
+    op(retro_day, "retro.create", id="retro-1", sprint_id="sprint-1", template="went-well")
+    for n, (author, column, text) in enumerate([
+        ("m-sam", "Went well", "Target account map kept calls focused"),
+        ("m-ana", "Went well", "Pairing AEs with solutions on demos"),
+        ("m-priya", "To improve", "Leads waited hours for a first reply"),
+        ("m-jordan", "To improve", "CRM stages were out of date before reviews"),
+        ("m-sam", "Try next", "Response-time rota for inbound leads"),
     ]):
-        op(sprint2_start - timedelta(days=1), "retro.card", retro_id="retro-1", id=f"card-{n}", column=column,
-           text=text)
-    op(sprint2_start - timedelta(days=1), "retro.action", retro_id="retro-1", id="action-1",
-       title="Set up an inbound lead response rota", owner="m-sam", due=(sprint2_start + timedelta(days=3)).isoformat())
-    op(sprint2_start - timedelta(days=1), "retro.action", retro_id="retro-1", id="action-2",
-       title="Update CRM stages every Friday", owner="m-jordan", due=(sprint2_start + timedelta(days=4)).isoformat())
-    op(sprint2_start - timedelta(days=1), "retro.close", id="retro-1")
+        retro("retro.card", id=f"card-{n}", column=column, text=text, member_id=author)
+    # Grouped, voted (each member's five dots, cast by the facilitator as they were called out), discussed.
+    retro("retro.phase", action="next", at=300, force=True)
+    retro("retro.group", topic_id="topic-leads", card_ids=["card-2", "card-4"], title="Slow first reply to leads")
+    retro("retro.phase", action="next", at=600, force=True)
+    for member_id, votes in (("m-sam", {"topic-leads": 3, "card-3": 2}), ("m-jordan", {"card-3": 3, "topic-leads": 2}),
+                             ("m-wang", {"topic-leads": 2, "card-0": 1, "card-1": 2}),
+                             ("m-lucas", {"card-1": 3, "topic-leads": 2}),
+                             ("m-priya", {"topic-leads": 3, "card-3": 1, "card-0": 1}),
+                             ("m-ana", {"card-1": 2, "card-3": 2, "topic-leads": 1})):
+        retro("retro.vote", member_id=member_id, votes=votes)
+    retro("retro.reveal")
+    retro("retro.phase", action="next", at=800, force=True)
+    retro("retro.timer", action="start", at=800)
+    retro("retro.note", topic_id="topic-leads", text="Inbound leads sit for hours while the SDRs are on calls.")
+    retro("retro.action", id="action-1", title="Set up an inbound lead response rota", owner="m-sam",
+          due=(sprint2_start + timedelta(days=3)).isoformat(), topic_id="topic-leads")
+    retro("retro.discuss", action="next", at=1160)
+    retro("retro.note", topic_id="card-3", text="Reviews start with ten minutes of fixing stages.")
+    retro("retro.action", id="action-2", title="Update CRM stages every Friday", owner="m-jordan",
+          due=(sprint2_start + timedelta(days=4)).isoformat(), topic_id="card-3")
+    retro("retro.phase", action="next", at=1450)
+    op(retro_day, "retro.close", id="retro-1")
 
     # Sprint 2: active, mid-way.
     op(sprint2_start, "sprint.start", id="sprint-2")

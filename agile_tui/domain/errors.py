@@ -32,5 +32,16 @@ class RuleViolation(OpRejected):
     code = "rule"
 
 
+class NotReady(RuleViolation):
+    """A phase would advance while people are not ready: ``waiting`` lists them (ids), so the UI can ask
+    whether to advance anyway (the same op with ``force``)."""
+
+    code = "not_ready"
+
+    def __init__(self, reason: str, waiting: tuple[str, ...] = ()) -> None:
+        super().__init__(reason)
+        self.waiting = tuple(waiting)
+
+
 class NothingToUndo(OpRejected):
     code = "nothing_to_undo"

@@ -32,6 +32,8 @@ def _refs_of(state: State, coll: str, entity) -> Iterable[tuple[str, str | None,
         yield "sprints", entity.sprint_id, "its sprint"
         for action in entity.actions:
             yield "members", action.owner or None, "an action's owner"
+        for member_id in entity.participants:
+            yield "members", member_id, "a participant"
 
 
 _WHAT = {"members": "member", "sprints": "sprint", "items": "item", "blockers": "blocker", "standups": "standup",

@@ -177,7 +177,7 @@ class Card(Entity):
     id: str
     column: str
     text: str
-    author: str = ""
+    author: str = ""  # who wrote it (a member id, or the actor's id); kept from others when the retro is anonymous
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +186,56 @@ class Action(Entity):
     title: str
     owner: str = ""
     due: str | None = None
+    item_id: str | None = None  # the item it became when the retro closed
+    topic_id: str | None = None  # the topic it came out of, if any
+
+
+@dataclass(frozen=True, slots=True)
+class Topic(Entity):
+    """Cards merged in the group phase. A card is in at most one topic; a card in none is a topic of its own
+    (its id is the vote target), so topic ids and card ids never collide within a retro."""
+
+    id: str
+    title: str
+    card_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Vote(Entity):
+    """A member's votes on one topic (or ungrouped card): set, never incremented; never zero."""
+
+    member_id: str
+    topic_id: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Talk(Entity):
+    """The discussion of one topic (or ungrouped card): its notes and its timer (see domain/retro.py)."""
+
+    topic_id: str
+    notes: str = ""
+    spent_s: float = 0.0  # time discussed before the current stretch
+    box_s: float = 0.0  # its time box: the discuss minutes, plus each extension
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewEntry(Entity):
+    """An action of an earlier retro, reviewed at this one: marked done or carried ("" until marked)."""
+
+    retro_id: str
+    action_id: str
+    title: str
+    owner: str = ""
+    due: str | None = None
     item_id: str | None = None
+    outcome: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Retro(Entity):
-    nested: ClassVar[dict[str, type]] = {"cards": Card, "actions": Action}
+    nested: ClassVar[dict[str, type]] = {"cards": Card, "actions": Action, "topics": Topic, "votes": Vote,
+                                         "talks": Talk, "review": ReviewEntry}
     id: str
     sprint_id: str
     template: str = "went-well"
@@ -201,6 +245,33 @@ class Retro(Entity):
     cards: tuple[Card, ...] = ()
     actions: tuple[Action, ...] = ()
     closed_on: str | None = None
+    # Settings (domain/retro.py has the limits).
+    votes_per_person: int = 5
+    max_votes_per_topic: int = 3
+    reflect_min: int = 5
+    group_min: int = 5
+    vote_min: int = 3
+    discuss_min: int = 5  # per topic
+    participants: tuple[str, ...] = ()  # who is expected to tick ready; empty: the team's active members
+    # The flow. A retro from before phases existed opens in reflect, where it was.
+    phase: str = "reflect"
+    ready: tuple[str, ...] = ()  # who ticked ready (finished) in this phase; cleared when the phase changes
+    topics: tuple[Topic, ...] = ()
+    votes: tuple[Vote, ...] = ()  # sorted by (member_id, topic_id)
+    revealed: bool = False
+    talks: tuple[Talk, ...] = ()
+    discussing: str = ""  # the topic (or card) under discussion
+    review: tuple[ReviewEntry, ...] = ()
+    # Time, in round seconds since the retro was created, as for a standup (domain/standup.py RoundTime): ops
+    # carry it as `at`. One timer: the phase's, or in discuss the current topic's. It runs only once started.
+    phase_started_at: float = 0.0
+    timer_box_s: float = 0.0  # 0: this phase has no timer
+    timer_spent_s: float = 0.0  # run before timer_since
+    timer_since: float | None = None  # when it last (re)started; None: not started, or paused
+    clock_at: float = 0.0  # the latest round time seen
+    started_at: str = ""  # wall clock (ISO) when the retro was created
+    started_mono: float | None = None
+    clock_source: str = ""
 
 
 COLLECTIONS: dict[str, type] = {

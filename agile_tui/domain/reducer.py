@@ -19,7 +19,8 @@ HANDLERS: dict[str, Handler] = {}
 UNDO_DEPTH = 100
 # Ops that are part of the room's history but not something a person takes back with `u`.
 NOT_UNDOABLE = {"undo", "redo", "room.setup", "standup.record", "metric.sample", "standup.start", "standup.turn",
-                "standup.timer", "standup.end", "standup.note", "standup.park"}
+                "standup.timer", "standup.end", "standup.note", "standup.park",
+                "retro.phase", "retro.timer", "retro.ready", "retro.reveal", "retro.discuss"}
 # Actors that are not people (the demo seed): their ops keep no undo history.
 SYSTEM_ACTORS = {"seed"}
 
@@ -116,5 +117,8 @@ def apply_all(state: State, ops) -> State:
 
 # Handlers register themselves on import.
 from . import planning_ops as _planning_ops  # noqa: E402,F401
+from . import retro_action_ops as _retro_action_ops  # noqa: E402,F401
+from . import retro_board_ops as _retro_board_ops  # noqa: E402,F401
+from . import retro_ops as _retro_ops  # noqa: E402,F401
 from . import ritual_ops as _ritual_ops  # noqa: E402,F401
 from . import standup_ops as _standup_ops  # noqa: E402,F401

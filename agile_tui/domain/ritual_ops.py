@@ -1,32 +1,24 @@
-"""Handlers for standups, blockers, metrics and retros (the records the rituals leave behind)."""
+"""Handlers for standup records, blockers and metrics (the records the rituals leave behind). The live standup
+is in standup_ops.py, the retro in retro_ops.py and its neighbours."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, timedelta
 
 from . import metric_values, metrics, rules
-from . import rank as ranks
 from .errors import InvalidArgs, RuleViolation
 from .model import (
     DIRECTIONS,
-    RETRO_TEMPLATES,
     SCOPES,
     SUMMARIES,
-    Action,
     Blocker,
-    Card,
-    Item,
     MetricDef,
-    Retro,
     Sample,
-    Sprint,
     Standup,
     Update,
 )
 from .ops import Op
-from .planning_ops import _last_rank, free_sprint_id, next_planned, sprint_create
 from .reducer import handles
 from .tx import Tx
 
@@ -220,98 +212,3 @@ def sprint_focus(tx: Tx, args: Mapping, op: Op) -> None:
     for metric_id in chosen:
         tx.require("metrics", metric_id)
     tx.update("sprints", sprint.id, focus_metrics=tuple(chosen))
-
-
-# ----------------------------------------------------------------------------- retros
-
-
-@handles("retro.create")
-def retro_create(tx: Tx, args: Mapping, op: Op) -> None:
-    retro_id = _new_id(tx, "retros", args, "A retro")
-    sprint = tx.require("sprints", args.get("sprint_id"))
-    template = rules.choice(args, "template", (*RETRO_TEMPLATES, "custom"), what="Template", default="went-well")
-    if template == "custom":
-        columns = args.get("columns")
-        if (not isinstance(columns, list) or not 1 <= len(columns) <= 6
-                or not all(isinstance(c, str) and c.strip() and len(c) <= 40 for c in columns)):
-            raise InvalidArgs("Custom columns: 1 to 6 names of at most 40 characters.")
-        columns = tuple(c.strip() for c in columns)
-    else:
-        columns = RETRO_TEMPLATES[template]
-    tx.put("retros", Retro(id=retro_id, sprint_id=sprint.id, template=template, columns=columns,
-                           anonymous=bool(args.get("anonymous", True))))
-
-
-def _open_retro(tx: Tx, args: Mapping) -> Retro:
-    retro = tx.require("retros", args.get("retro_id"))
-    if retro.status == "closed":
-        raise RuleViolation("That retro is closed.")
-    return retro
-
-
-@handles("retro.card")
-def retro_card(tx: Tx, args: Mapping, op: Op) -> None:
-    retro = _open_retro(tx, args)
-    card_id = rules.ident(args, "id", what="A card")
-    if any(c.id == card_id for c in retro.cards):
-        raise RuleViolation(f"This retro already has a card with id {card_id!r}.")
-    column = args.get("column")
-    if column not in retro.columns:
-        raise InvalidArgs(f"{column!r} is not a column of this retro ({', '.join(retro.columns)}).")
-    text = rules.text(args, "text", what="A card", max_len=500, required=True).strip()
-    card = Card(id=card_id, column=column, text=text, author=op.actor)
-    tx.update("retros", retro.id, cards=(*retro.cards, card))
-
-
-@handles("retro.action")
-def retro_action(tx: Tx, args: Mapping, op: Op) -> None:
-    retro = _open_retro(tx, args)
-    action_id = rules.ident(args, "id", what="An action")
-    if any(a.id == action_id for a in retro.actions):
-        raise RuleViolation(f"This retro already has an action with id {action_id!r}.")
-    action = Action(
-        id=action_id,
-        title=rules.text(args, "title", what="An action", max_len=rules.MAX_TITLE, required=True).strip(),
-        owner=_member(tx, args, "owner", "The action's owner", required=False) or "",
-        due=rules.iso_date(args, "due", what="The due date") if args.get("due") else None,
-    )
-    tx.update("retros", retro.id, actions=(*retro.actions, action))
-
-
-@handles("retro.close")
-def retro_close(tx: Tx, args: Mapping, op: Op) -> None:
-    """Close the retro: each action item becomes an item of the next sprint (created if needed)."""
-    retro = tx.require("retros", args.get("id"))
-    if retro.status == "closed":
-        raise RuleViolation("That retro is already closed.")
-    sprint: Sprint = tx.require("sprints", retro.sprint_id)
-    target = _sprint_after(tx, sprint, op)
-    rank = _last_rank(tx, target)
-    actions = []
-    for action in retro.actions:
-        rank = ranks.after(rank)
-        item_id = f"{retro.id}-{action.id}"[:60]
-        suffix = 2
-        while tx.get("items", item_id) is not None:
-            item_id = f"{retro.id}-{action.id}"[:60] + f"-{suffix}"
-            suffix += 1
-        tx.put("items", Item(id=item_id, title=action.title, rank=rank, owner=action.owner, sprint_id=target,
-                             created_on=op.date))
-        actions.append(Action(id=action.id, title=action.title, owner=action.owner, due=action.due,
-                              item_id=item_id))
-    tx.update("retros", retro.id, status="closed", actions=tuple(actions), closed_on=op.date)
-
-
-def _sprint_after(tx: Tx, sprint: Sprint, op: Op) -> str:
-    sprints = tx.all("sprints").values()
-    later = [s for s in sprints if s.status == "active" and s.start >= sprint.start and s.id != sprint.id]
-    if later:
-        return later[0].id
-    planned = next_planned(sprints, after=sprint)
-    if planned is not None:
-        return planned.id
-    spec = {"id": free_sprint_id(tx, f"{sprint.id}-next"), "name": f"After {sprint.name}"[: rules.MAX_NAME],
-            "start": (date.fromisoformat(sprint.start) + timedelta(days=sprint.days)).isoformat(),
-            "days": sprint.days, "capacity": sprint.capacity}
-    sprint_create(tx, spec, op)
-    return spec["id"]

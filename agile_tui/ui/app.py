@@ -23,7 +23,7 @@ from ..domain.standup import live_standup
 from ..session import RoomSession, SaveReport
 from .screens.metrics import MetricsScreen
 from .screens.planning import PlanningScreen
-from .screens.records import RetroScreen
+from .screens.retro import RetroScreen
 from .screens.standup import StandupScreen
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
@@ -333,7 +333,8 @@ class AgileApp(App):
         self.exit()
 
 
-WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor", "StartStandupDialog": "in the dialog"}
+WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor", "StartStandupDialog": "in the dialog",
+                 "RetroList": "in the list"}
 KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
 
 
