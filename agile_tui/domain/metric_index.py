@@ -8,10 +8,14 @@ replaced and by which samples, so per-period values computed from the old lists 
 samples do not fall in. Anything else (a removal, a mapping loaded afresh) rebuilds the index.
 
 Samples are never changed in place (no op does it). An op that did would have to go through the rebuild path.
+
+Thread-safe: the app may build the index in a worker thread when a room loads (``metrics.warm``) while the main
+thread asks for it; a lock makes one wait for the other's build instead of both building.
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import insort
 from collections.abc import Mapping
 from operator import attrgetter
@@ -32,6 +36,7 @@ class Index:
 
 
 _memo: Index | None = None
+_lock = threading.Lock()  # held while the memo is derived or built
 
 
 def build(samples: Mapping[str, Sample]) -> dict[str, list[Sample]]:
@@ -89,11 +94,15 @@ def index(samples: Mapping[str, Sample]) -> Index:
     memo = _memo
     if memo is not None and memo.samples is samples:
         return memo
-    fresh = _appended(memo, samples) if memo is not None else None
-    if fresh is None:
-        fresh = Index(samples, build(samples))
-    _memo = fresh
-    return fresh
+    with _lock:
+        memo = _memo
+        if memo is not None and memo.samples is samples:  # built by another thread meanwhile
+            return memo
+        fresh = _appended(memo, samples) if memo is not None else None
+        if fresh is None:
+            fresh = Index(samples, build(samples))
+        _memo = fresh
+        return fresh
 
 
 def samples_of(samples: Mapping[str, Sample], metric_id: str) -> tuple[Sample, ...]:

@@ -1,9 +1,18 @@
 """A transaction over a State: handlers read and write entities through it, and it remembers each
-entity's prior value, which is what undo restores."""
+entity's prior value, which is what undo restores.
+
+A transaction copies a collection the first time it writes to it (states are values: the old one keeps its
+mapping), which is O(size). The samples of a room grow by one at a time into the hundreds of thousands, so a
+transaction that only *adds* samples does not copy them: the new state's mapping is an ``Appended``, which shares
+the old mapping's entries and holds the new ones beside them (see there). Replacing or deleting a sample copies the
+whole collection into a plain dict, as for every other collection.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import ItemsView, KeysView, Mapping, ValuesView
+from itertools import chain
 from typing import Any
 
 from .errors import UnknownEntity
@@ -21,12 +30,113 @@ _WHAT = {
 }
 
 
+# Collections that grow by many small additions: a transaction that only adds to one extends it as an Appended.
+APPENDED = frozenset({"samples"})
+_MISSING = object()
+
+
+class Appended(Mapping):
+    """An immutable mapping: a shared ``base`` dict plus the entries ``added`` after it (keys not in ``base``),
+    iterated in that order, as a dict that had them added would be. Equal to any mapping with the same items.
+
+    Extending one (``Tx``) copies only ``added``; when that reaches ``added_limit(len(base))`` entries the next
+    extension folds everything into a new base (one O(n) copy every few thousand additions at 200,000 samples).
+    Neither dict is changed once the mapping is part of a state."""
+
+    __slots__ = ("_base", "_added")
+
+    def __init__(self, base: dict, added: dict) -> None:
+        self._base = base
+        self._added = added
+
+    @staticmethod
+    def added_limit(base_size: int) -> int:
+        return max(1024, base_size // 32)
+
+    @classmethod
+    def extend(cls, mapping: Mapping) -> Appended:
+        """A new Appended holding ``mapping``'s entries, whose ``_added`` the caller may fill before sharing it."""
+        if isinstance(mapping, Appended):
+            if len(mapping._added) < cls.added_limit(len(mapping._base)):
+                return cls(mapping._base, dict(mapping._added))
+            return cls(mapping.flat(), {})
+        return cls(mapping if type(mapping) is dict else dict(mapping), {})
+
+    def flat(self) -> dict:
+        """A plain dict of the same entries, in the same order."""
+        table = dict(self._base)
+        table.update(self._added)
+        return table
+
+    def __getitem__(self, key):
+        value = self._base.get(key, _MISSING)
+        return self._added[key] if value is _MISSING else value
+
+    def get(self, key, default=None):
+        value = self._base.get(key, _MISSING)
+        return self._added.get(key, default) if value is _MISSING else value
+
+    def __contains__(self, key) -> bool:
+        return key in self._base or key in self._added
+
+    def __len__(self) -> int:
+        return len(self._base) + len(self._added)
+
+    def __iter__(self):
+        return chain(self._base, self._added)
+
+    def __reversed__(self):
+        return chain(reversed(self._added), reversed(self._base))
+
+    def keys(self):
+        return _Keys(self)
+
+    def values(self):
+        return _Values(self)
+
+    def items(self):
+        return _Items(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Appended) and other._base is self._base:
+            return self._added == other._added
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  (like a dict)
+
+    def __repr__(self) -> str:
+        return f"Appended({len(self._base)} + {self._added!r})"
+
+
+class _Keys(KeysView):
+    __slots__ = ()
+
+    def __iter__(self):
+        return iter(self._mapping)  # type: ignore[attr-defined]
+
+
+class _Values(ValuesView):
+    __slots__ = ()
+
+    def __iter__(self):
+        mapping = self._mapping  # type: ignore[attr-defined]
+        return chain(mapping._base.values(), mapping._added.values())
+
+
+class _Items(ItemsView):
+    __slots__ = ()
+
+    def __iter__(self):
+        mapping = self._mapping  # type: ignore[attr-defined]
+        return chain(mapping._base.items(), mapping._added.items())
+
+
 class Tx:
     def __init__(self, state: State) -> None:
         self.state = state
         self.room: Room = state.room
         self._room_prior: dict | None = None
-        self._copies: dict[str, dict] = {}
+        self._copies: dict[str, dict | Appended] = {}  # an Appended: only additions so far (APPENDED)
         self.prior: dict[str, dict[str, dict | None]] = {}
 
     def all(self, coll: str):
@@ -46,17 +156,30 @@ class Tx:
 
     def _writable(self, coll: str, key: str) -> dict:
         table = self._copies.get(coll)
-        if table is None:
-            table = dict(getattr(self.state, coll))
+        if type(table) is not dict:  # not copied yet, or only added to so far
+            current = self.all(coll)
+            table = current.flat() if isinstance(current, Appended) else dict(current)
             self._copies[coll] = table
+        self._remember(coll, key, table)
+        return table
+
+    def _remember(self, coll: str, key: str, table: Mapping) -> None:
         seen = self.prior.setdefault(coll, {})
         if key not in seen:
             old = table.get(key)
             seen[key] = old.to_dict() if old is not None else None
-        return table
 
     def put(self, coll: str, entity) -> None:
-        self._writable(coll, entity.id)[entity.id] = entity
+        key = entity.id
+        if coll in APPENDED:
+            table = self._copies.get(coll)
+            if type(table) is not dict and key not in self.all(coll):  # an addition: no copy of the collection
+                if table is None:
+                    table = self._copies[coll] = Appended.extend(getattr(self.state, coll))
+                self._remember(coll, key, table)
+                table._added[key] = entity
+                return
+        self._writable(coll, key)[key] = entity
 
     def update(self, coll: str, key: str, **changes):
         entity = dataclasses.replace(self.require(coll, key), **changes)

@@ -60,6 +60,7 @@ class MetricsScreen(RitualScreen):
         self.member_id: str | None = None
         self._ids: list[str] = []
         self._views: dict[str, MetricRowView] = {}
+        self._heading: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield RoomBar(id="room-bar")
@@ -87,7 +88,9 @@ class MetricsScreen(RitualScreen):
         focus = len(focus_metrics(state))
         heading = Text.assemble(("Metrics", "bold"), f" · by {self.period} · ", safe(who, style="bold"),
                                 f" · {len(rows)} metrics, {focus} in focus (★)")
-        self.query_one("#board-heading", Static).update(heading)
+        if heading != self._heading:  # (an update is a layout of the screen: not for every new sample)
+            self._heading = heading
+            self.query_one("#board-heading", Static).update(heading)
         empty = self.query_one("#board-empty", Static)
         empty.display = not rows
         if not rows:
@@ -274,6 +277,7 @@ class MetricsScreen(RitualScreen):
         for n, op in enumerate(ops, 1):
             session.submit_op(op)
             if n % 250 == 0 and n < len(ops):
+                self._heading = None  # (the board's own heading comes back with the next draw)
                 self.query_one("#board-heading", Static).update(f"Importing {name}: {n:,} of {len(ops):,} samples…")
                 await asyncio.sleep(0)
         self.app.changed()

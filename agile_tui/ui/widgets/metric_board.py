@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
@@ -66,15 +65,19 @@ class MetricRowView(Widget, can_focus=True):
         self.metric_id = metric_id
         self.row: MetricRow | None = None
         self._ready = False
+        self._cells: dict[str, Static] = {}
+        self._spark: Sparkline | None = None
+        self._shown: dict[str, Text | str] = {}  # what each cell shows
 
     def compose(self) -> ComposeResult:
-        with Horizontal(classes="metric-cells"):
-            yield Static(classes="metric-name")
-            yield Sparkline([0.0], classes="metric-spark")
-            yield Static(classes="metric-latest")
-            yield Static(classes="metric-change")
-            yield Static(classes="metric-target")
-            yield Static(classes="metric-status")
+        # The cells side by side in the row itself (layout: horizontal), without a container of their own: every
+        # widget on the board adds to the time of each frame and of opening the board.
+        yield Static(classes="metric-name")
+        yield Sparkline([0.0], classes="metric-spark")
+        yield Static(classes="metric-latest")
+        yield Static(classes="metric-change")
+        yield Static(classes="metric-target")
+        yield Static(classes="metric-status")
 
     def show(self, row: MetricRow) -> bool:
         """Draw ``row``; returns whether anything was redrawn (the same row object: nothing to do)."""
@@ -86,6 +89,9 @@ class MetricRowView(Widget, can_focus=True):
         return True
 
     def on_mount(self) -> None:
+        self._cells = {name: self.query_one(f".metric-{name}", Static)
+                       for name in ("name", "latest", "change", "target", "status")}
+        self._spark = self.query_one(".metric-spark", Sparkline)
         self._ready = True  # (the cells exist from here on)
         if self.row is not None:
             self._draw(self.row)
@@ -93,18 +99,28 @@ class MetricRowView(Widget, can_focus=True):
     def _draw(self, row: MetricRow) -> None:
         name = Text("★ " if row.focus else "  ", style="bold")
         name.append_text(safe(row.name, max_cells=NAME_CELLS - 2))
-        self.query_one(".metric-name", Static).update(name)
-        self.query_one(".metric-spark", Sparkline).data = sparkline_data(row.series)
-        self.query_one(".metric-latest", Static).update(Text(format_value(row.latest, row.unit), style="bold"))
-        change = self.query_one(".metric-change", Static)
-        change.update(change_text(row))
+        self._put("name", name)
+        self._spark.data = sparkline_data(row.series)  # (a reactive: redraws only when the values differ)
+        self._put("latest", Text(format_value(row.latest, row.unit), style="bold"))
+        self._put("change", change_text(row))
+        change = self._cells["change"]
         change.set_class(row.better is True, "-better")
         change.set_class(row.better is False, "-worse")
-        self.query_one(".metric-target", Static).update(target_text(row))
-        status = self.query_one(".metric-status", Static)
-        status.update(STATUS_LABEL[row.status])
+        self._put("target", target_text(row))
+        self._put("status", STATUS_LABEL[row.status])
+        status = self._cells["status"]
         for name_ in ("green", "amber", "red", "none"):
             status.set_class(row.status == name_, f"-{name_}")
+
+    def _put(self, cell: str, content: Text | str) -> None:
+        """Show ``content`` in a cell, unless it shows that already (each redrawn cell adds to the next frame).
+        The cells have fixed sizes (app.tcss; one line), so once drawn, new text needs a repaint of the cell, not a
+        layout of the screen: Static.update's default (a layout) cost a reflow and a repaint of the whole screen."""
+        shown = self._shown.get(cell)
+        # (a Text's equality leaves out its own style: compare that too)
+        if shown != content or getattr(shown, "style", None) != getattr(content, "style", None):
+            self._shown[cell] = content
+            self._cells[cell].update(content, layout=shown is None)
 
     def on_click(self, event) -> None:
         self.focus()
