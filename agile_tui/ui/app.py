@@ -258,10 +258,11 @@ class AgileApp(App):
         self.save_status = status
 
     def watch_save_status(self) -> None:
+        """Only the header shows it: repaint the room bar of the screen in view (others redraw when shown)."""
         if self.screen_stack:
-            for screen in self.screen_stack:
-                for bar in screen.query(RoomBar):
-                    bar.refresh()
+            bar = self.screen.query_one_optional("#room-bar")
+            if bar is not None:
+                bar.refresh()
 
     # ------------------------------------------------------------------ actions
 
