@@ -14,10 +14,14 @@ EPILOG = """commands:
   agile-tui export --format json|markdown [--room R]
   agile-tui export standup [--date YYYY-MM-DD] --format json|markdown [--room R]
                                  one standup (default: the latest; with --date, that day's)
+  agile-tui export retro [--sprint S] --format json|markdown [--room R]
+                                 one retro: columns, topics with votes, notes, actions (anonymity kept)
   agile-tui import backlog FILE.csv [--room R]
   agile-tui import metrics FILE.csv [--room R]
                                  metric samples: date,metric,member,value (a header row; comma or semicolon)
   agile-tui rooms                list the rooms in the data folder
+  agile-tui serve [--host 127.0.0.1] [--port 8765] [--uds PATH] [--data-dir DIR]
+                                 run a hub that shares rooms between terminals
 
 data folder: --data-dir DIR, else $AGILE_TUI_DATA_DIR, else the platform's user data folder."""
 
@@ -31,6 +35,12 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-11-27 (YYYY-MM-DD)") from None
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (0 to 65535)")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", help="where rooms are kept (default: $AGILE_TUI_DATA_DIR "
@@ -42,17 +52,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agile-tui {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the demo room (created on first use)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    export = sub.add_parser("export", parents=[common], help="print a room, or one standup, as JSON or Markdown")
-    export.add_argument("what", nargs="?", choices=("room", "standup"), default="room",
-                        help="the whole room (default) or one standup")
+    export = sub.add_parser("export", parents=[common],
+                            help="print a room, one standup or one retro, as JSON or Markdown")
+    export.add_argument("what", nargs="?", choices=("room", "standup", "retro"), default="room",
+                        help="the whole room (default), one standup or one retro")
     export.add_argument("--format", choices=("json", "markdown"), default="markdown")
     export.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD",
                         help="with `standup`: the standup of that day (default: the latest standup)")
+    export.add_argument("--sprint", metavar="SPRINT",
+                        help="with `retro`: the retro of that sprint, by name or id (default: the current retro)")
     imp = sub.add_parser("import", parents=[common], help="import rows from a CSV file")
     imp.add_argument("what", choices=("backlog", "metrics"), help="what the file holds")
     imp.add_argument("file", type=Path, help="the CSV file (backlog: title,owner,estimate,status; "
                                              "metrics: date,metric,member,value)")
     sub.add_parser("rooms", parents=[common], help="list the rooms in the data folder")
+    serve = sub.add_parser("serve", help="run a hub: one live room shared by many terminals")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                                                            "machine only)")
+    serve.add_argument("--port", type=_port, default=8765, help="TCP port (default: 8765; 0: any free port)")
+    serve.add_argument("--uds", type=Path, metavar="PATH", help="listen on a Unix socket instead (mode 0660: "
+                                                                "the owner and their group)")
+    serve.add_argument("--data-dir", dest="hub_dir", type=Path, metavar="DIR",
+                       help="where the hub keeps its database (default: the user data folder's hub/)")
+    serve.add_argument("--rate", type=float, default=50.0, metavar="N",
+                       help="ops per second per participant before 429 (default: 50)")
     return parser
 
 
@@ -65,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_import(args)
         if args.command == "rooms":
             return cmd_rooms(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         return cmd_run(args)
     except KeyboardInterrupt:
         return 130
@@ -148,6 +173,8 @@ def cmd_export(args) -> int:
 
     if args.date and args.what != "standup":
         return _fail("--date goes with `export standup` (a room is exported whole).", 2)
+    if args.sprint and args.what != "retro":
+        return _fail("--sprint goes with `export retro`.", 2)
     folder = data_dir(args.data_dir)
     room = _room_name(args, Memory.load(folder))
     try:
@@ -158,6 +185,8 @@ def cmd_export(args) -> int:
         print(f"agile-tui: {problem}", file=sys.stderr)
     if args.what == "standup":
         return export_standup(args, room, state)
+    if args.what == "retro":
+        return export_retro(args, room, state)
     if args.format == "json":
         print(to_json(state, seq))
     else:
@@ -183,6 +212,27 @@ def export_standup(args, room: str, state) -> int:
         print(json.dumps(standup_to_dict(state, standup), ensure_ascii=False, indent=2))
     else:
         print(standup_to_markdown(state, standup), end="")
+    return 0
+
+
+def export_retro(args, room: str, state) -> int:
+    """`agile-tui export retro`: columns, topics with votes, notes, actions with owners (anonymity kept)."""
+    import json
+
+    from .domain.retro import find_retro
+    from .domain.retro_report import retro_to_dict, retro_to_markdown
+
+    if not state.retros:
+        return _fail(f"room {room!r} has no retro yet; run one in the app first (key 4).", 2)
+    retro = find_retro(state, args.sprint)
+    if retro is None:
+        names = ", ".join(sorted(state.sprints[r.sprint_id].name for r in state.retros.values()
+                                 if r.sprint_id in state.sprints))
+        return _fail(f"room {room!r} has no retro of sprint {args.sprint!r}. Sprints with a retro: {names}.", 2)
+    if args.format == "json":
+        print(json.dumps(retro_to_dict(state, retro), ensure_ascii=False, indent=2))
+    else:
+        print(retro_to_markdown(state, retro), end="")
     return 0
 
 
@@ -315,6 +365,16 @@ def cmd_rooms(args) -> int:
     for room in rooms:
         print(room)
     return 0
+
+
+def cmd_serve(args) -> int:
+    from .config import data_dir
+    from .server.hub import Settings
+    from .server.serve import serve
+
+    folder = args.hub_dir or data_dir(args.data_dir) / "hub"
+    settings = Settings(rate=args.rate, burst=max(100.0, args.rate * 6))
+    return serve(folder, host=args.host, port=args.port, uds=args.uds, settings=settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -232,7 +232,7 @@ def test_export_standup_of_a_missing_room_says_so(capsys):
 def test_export_standup_help_stays_light():
     result = run_cli("export", "standup", "--help", xopts=("-X", "importtime"))
     assert result.returncode == 0, result.stderr
-    assert "{room,standup}" in result.stdout and "--date YYYY-MM-DD" in result.stdout
+    assert "{room,standup,retro}" in result.stdout and "--date YYYY-MM-DD" in result.stdout
     modules = imported_modules(result.stderr)
     assert "agile_tui" in modules
     assert not modules & {"textual", "tinydb", "httpx", "rich"}

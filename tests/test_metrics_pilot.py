@@ -200,3 +200,55 @@ async def test_the_command_palette_imports_metrics(team, tmp_path):
         await pilot.pause(0.3)
         assert any(s.member_id == "ben" and s.value == 22 for s in team.state.samples.values())
         assert app.current_mode == "metrics"
+
+
+async def test_a_wrong_sample_is_undone_with_u(team):
+    app = make_test_app(team)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press("3", "a", *"2000", "enter")
+        await pilot.pause()
+        assert any(s.value == 2000 for s in team.state.samples.values())
+        await pilot.press("u")
+        await pilot.pause()
+        assert not any(s.value == 2000 for s in team.state.samples.values())
+        assert any("Undid: a sample of Calls [bold]made[/] (2000" in str(n.message) for n in app._notifications)
+
+
+async def test_a_future_sample_is_refused(team):
+    app = make_test_app(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "a", *"12", "tab", "tab", "ctrl+a", "ctrl+k", *"2026-12-27", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SampleDialog)
+        assert "in the future" in str(app.screen.query_one(".dialog-error").render())
+
+
+async def test_markup_in_a_unit_is_text_in_the_detail(session):
+    session.submit("metric.define", id="m", name="Odd [b]", unit="[/]", target=3)
+    session.submit("metric.sample", id="s", metric_id="m", value=4, date="2026-11-27")
+    session.flush()
+    app = make_test_app(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3", "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MetricDetailScreen)
+        table = app.screen.query_one("#detail-members", DataTable)
+        assert str(table.get_row_at(0)[1]) == "4 [/]"
+
+
+async def test_no_data_draws_no_bars_and_the_palette_works_from_a_detail(team):
+    team.submit("metric.define", id="empty", name="Empty one", target=5)
+    team.flush()
+    app = make_test_app(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        assert list(row_view(app, "empty").query_one(Sparkline).data) == []
+        assert "no data" in cells(row_view(app, "empty"))["status"]
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("ctrl+p", *"Add a metric sample")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SampleDialog)

@@ -18,7 +18,7 @@ Handler = Callable[[Tx, Mapping, Op], None]
 HANDLERS: dict[str, Handler] = {}
 UNDO_DEPTH = 100
 # Ops that are part of the room's history but not something a person takes back with `u`.
-NOT_UNDOABLE = {"undo", "redo", "room.setup", "standup.record", "metric.sample", "standup.start", "standup.turn",
+NOT_UNDOABLE = {"undo", "redo", "room.setup", "standup.record", "standup.start", "standup.turn",
                 "standup.timer", "standup.end", "standup.note", "standup.park",
                 "retro.phase", "retro.timer", "retro.ready", "retro.reveal", "retro.discuss"}
 # Actors that are not people (the demo seed): their ops keep no undo history.
@@ -98,6 +98,9 @@ VERBS = {"item.add": "add", "item.update": "change", "item.delete": "delete", "s
 def describe(op: Op, state: State | None = None) -> str:
     """A short label for an op, shown as "Undid: …" (names the thing it changed)."""
     args = op.args
+    if op.type == "metric.sample" and state is not None:
+        metric = state.metrics.get(args.get("metric_id"))
+        return f"a sample of {metric.name if metric else 'a metric'} ({args.get('value')})"[:80]
     title = args.get("title") or args.get("name") or args.get("text") or ""
     if not title and state is not None and isinstance(args.get("id"), str):
         coll = op.type.split(".")[0] + "s"

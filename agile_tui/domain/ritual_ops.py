@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import date, timedelta
 
 from . import metric_values, metrics, rules
 from .errors import InvalidArgs, RuleViolation
@@ -143,7 +144,7 @@ def metric_define(tx: Tx, args: Mapping, op: Op) -> None:
     metric_id = rules.ident(args, "id", what="A metric")
     name = rules.text(args, "name", what="A metric's name", max_len=rules.MAX_NAME, required=True).strip()
     for other in tx.all("metrics").values():
-        if other.name == name and other.id != metric_id:
+        if other.name.casefold() == name.casefold() and other.id != metric_id:
             raise RuleViolation(f"There is already a metric called {name!r}.")
     metric = MetricDef(
         id=metric_id,
@@ -174,10 +175,13 @@ def metric_sample(tx: Tx, args: Mapping, op: Op) -> None:
         raise InvalidArgs(f"A value of {metric.name} is required.")
     if problem := metric_values.value_problem(metric, value):
         raise RuleViolation(_sentence(problem))
+    day = rules.iso_date(args, "date", what="The sample date", default=op.date or None)
+    if op.date and date.fromisoformat(day) > date.fromisoformat(op.date) + timedelta(days=1):
+        raise RuleViolation(f"The sample date {day} is in the future; samples record what happened.")
     tx.put("samples", Sample(
         id=sample_id,
         metric_id=metric.id,
-        date=rules.iso_date(args, "date", what="The sample date", default=op.date or None),
+        date=day,
         value=value,
         member_id=_member(tx, args, "member_id", "The member", required=False),
     ))

@@ -15,7 +15,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.reactive import reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from ..config import Memory
 from ..domain import OpRejected, metrics
@@ -28,7 +28,6 @@ from .screens.standup import StandupScreen
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
 from .widgets.help_screen import HelpScreen
-from .widgets.room_bar import RoomBar
 from .widgets.standup_dialogs import ConfirmDialog
 
 RITUALS = {"planning": "1", "standup": "2", "metrics": "3", "retro": "4"}
@@ -231,6 +230,15 @@ class AgileApp(App):
         self.changed()
         return None
 
+    def take_back(self, which: str) -> bool:
+        """Undo (or redo) the user's last change, saying what it was. Returns whether it happened."""
+        stack = getattr(self.session.state, which).get(self.session.actor, ())
+        label = stack[-1].get("label", "") if stack else ""
+        if self.submit(which) is None:
+            self.say(f"{'Undid' if which == 'undo' else 'Redid'}: {label}", timeout=3)
+            return True
+        return False
+
     def changed(self) -> None:
         """The room changed (an op of ours, an import, later a remote op): show it; the header says saving."""
         self._set_save_status("saving")
@@ -278,6 +286,11 @@ class AgileApp(App):
         self.action_ritual(mode)
 
         async def run() -> None:
+            stack = self._screen_stacks.get(mode) or []
+            if self.current_mode == mode and len(stack) > 1 and not isinstance(stack[-1], ModalScreen):
+                self.pop_screen()  # e.g. a metric's detail: the command belongs to the board beneath
+                self.call_after_refresh(run)
+                return
             screen = self.get_screen_for_mode(mode)
             name = action.split("(")[0]
             if screen.check_action(name, ()) is False:
@@ -336,7 +349,8 @@ class AgileApp(App):
 
 WIDGET_PLACES = {"ItemTable": "in a list", "ItemEditor": "in the editor", "StartStandupDialog": "in the dialog",
                  "RetroList": "in the list"}
-KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-"}
+KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-", "asterisk": "*",
+             "greater_than_sign": ">", "less_than_sign": "<"}
 
 
 def key_label(key: str) -> str:

@@ -16,8 +16,10 @@ from textual_plotext import PlotextPlot
 from ...domain.metrics import MetricDetail, format_value, metric_detail, span_start
 from ..text import safe
 from ..widgets.key_bar import KeyBar
+from ..widgets.metric_board import STATUS_LABEL
 from ..widgets.room_bar import RoomBar
 
+STATUS_STYLE = {"green": "green", "amber": "yellow", "red": "red", "none": "dim"}
 SPANS = {"week": (4, 12, 26, 52), "day": (14, 30, 90, 365)}
 
 
@@ -102,8 +104,9 @@ class MetricDetailScreen(Screen):
         if not table.columns:
             table.add_columns("Who", "Latest", "Over the span", "Samples", "Status")
         for line in detail.members:
-            table.add_row(safe(line.name), format_value(line.latest, metric.unit),
-                          format_value(line.overall, metric.unit), str(line.count), line.status)
+            table.add_row(safe(line.name), safe(format_value(line.latest, metric.unit)),
+                          safe(format_value(line.overall, metric.unit)), str(line.count),
+                          Text(STATUS_LABEL[line.status], style=STATUS_STYLE[line.status]))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -202,8 +202,10 @@ class MetricsScreen(RitualScreen):
         metric = self.app.session.state.metrics.get(metric_id or "")
 
         def save(fields: dict[str, str]) -> str | None:
+            if not fields["target"]:
+                return "Give a target (0 if the metric is only tracked, not aimed at)."
             try:
-                target = float(fields["target"] or 0)
+                target = float(fields["target"])
             except ValueError:
                 return f"The target must be a number; got {fields['target']!r}."
             return self.app.submit("metric.define", id=metric.id if metric else new_id("metric-"),
@@ -228,7 +230,10 @@ class MetricsScreen(RitualScreen):
         state = self.app.session.state
         sprint = planning_sprint(state)
         metric_id = self._selected()
-        if sprint is None or metric_id is None:
+        if metric_id is None:
+            self.app.say("No metrics yet: n defines one.", severity="warning")
+            return
+        if sprint is None:
             self.app.say("Focus metrics belong to a sprint: create one on planning first.", severity="warning")
             return
         current = list(focus_metrics(state, sprint.id))
@@ -236,10 +241,10 @@ class MetricsScreen(RitualScreen):
         self.app.submit("sprint.focus", id=sprint.id, metric_ids=wanted)
 
     def action_undo(self) -> None:
-        self.app.submit("undo")
+        self.app.take_back("undo")
 
     def action_redo(self) -> None:
-        self.app.submit("redo")
+        self.app.take_back("redo")
 
     # ------------------------------------------------------------------ CSV import
 
@@ -270,12 +275,18 @@ class MetricsScreen(RitualScreen):
         self._submit_all(ops, result.skipped, path.name)
         return None
 
-    @work(exclusive=True, group="import")
+    @work(exclusive=True, group="import", exit_on_error=False)
     async def _submit_all(self, ops, skipped: int, name: str) -> None:
         """Apply the checked ops, a batch at a time, with progress (the screen stays responsive)."""
         session = self.app.session
         for n, op in enumerate(ops, 1):
-            session.submit_op(op)
+            try:
+                session.submit_op(op)
+            except OpRejected as refusal:  # the room changed meanwhile (e.g. the metric was removed)
+                self.app.changed()
+                self.app.say(f"Import of {name} stopped at sample {n:,} of {len(ops):,}: {refusal.reason} "
+                             f"({n - 1:,} were imported).", severity="error", timeout=10)
+                return
             if n % 250 == 0 and n < len(ops):
                 self._heading = None  # (the board's own heading comes back with the next draw)
                 self.query_one("#board-heading", Static).update(f"Importing {name}: {n:,} of {len(ops):,} samples…")

@@ -18,8 +18,10 @@ NAME_CELLS = 28
 
 
 def sparkline_data(series) -> list[float]:
-    """The sparkline's bars: periods without data are left out (a gap is not a zero)."""
-    return [v for v in series if v is not None] or [0.0]
+    """The sparkline's bars: periods without data are left out (a gap is not a zero). With no data it is empty
+    (the row says "no data"); one value alone draws a low bar, not a full one."""
+    values = [v for v in series if v is not None]
+    return [0.0, values[0]] if len(values) == 1 and values[0] > 0 else values
 
 
 BLOCKS = "▁▂▃▄▅▆▇█"
