@@ -92,10 +92,14 @@ def _settings(tx: Tx, args: Mapping, retro: Retro) -> dict:
     for member_id in q.voters(retro):
         used = q.votes_used(retro, member_id)
         if used > budget:
-            raise RuleViolation(f"{q.name_of(tx.state, member_id)} has already used {used} votes; they must take "
+            who = q.name_of(tx.state, member_id) if retro.revealed else "Someone"
+            raise RuleViolation(f"{who} has already used {used} votes; they must take "
                                 f"some back before the votes per person can be {budget}.")
     for vote in retro.votes:
         if vote.count > cap:
+            if not retro.revealed:  # votes are secret until the reveal: say that it conflicts, not whose or where
+                raise RuleViolation(f"Someone already has {vote.count} votes on one topic; they must take some "
+                                    f"back before the most votes on one topic can be {cap}.")
             raise RuleViolation(f"{q.name_of(tx.state, vote.member_id)} already has {vote.count} votes on "
                                 f"{q.short(q.target_title(retro, vote.topic_id), 40)!r}; they must take some back "
                                 f"before the most votes on one topic can be {cap}.")
