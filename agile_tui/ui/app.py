@@ -323,12 +323,14 @@ class AgileApp(App):
         self.push_screen(HelpScreen(getattr(screen, "TITLE_TEXT", "agile-tui"), rows))
 
     async def action_quit(self) -> None:
-        """Quit, saving any draft first; while a standup clock runs, ask (the round stays open)."""
-        standup = self.get_screen_for_mode("standup") if "standup" in self._screen_stacks else None
-        if standup is not None and hasattr(standup, "flush_drafts"):
-            standup.flush_drafts()
-        running = live_standup(self.session.state)
-        if running is not None and running.running_since is not None:
+        """Quit, saving every draft first (standup notes, retro notes); while a clock runs, ask first (the
+        round or retro stays open and resumes when the room is reopened)."""
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if hasattr(screen, "flush_drafts"):
+                    screen.flush_drafts()
+        running = self._running_clock()
+        if running:
             if isinstance(self.screen, ConfirmDialog):
                 return
 
@@ -336,11 +338,21 @@ class AgileApp(App):
                 if yes:
                     await self._quit_now()
 
-            self.push_screen(ConfirmDialog("The standup clock is running. Quit anyway?",
-                                           "The round stays open: reopening the room resumes it with the "
-                                           "right time."), answered)
+            self.push_screen(ConfirmDialog(f"The {running} is running. Quit anyway?",
+                                           "It stays open: reopening the room resumes it with the right time."),
+                             answered)
             return
         await self._quit_now()
+
+    def _running_clock(self) -> str:
+        """Which clock runs ("" when none): the standup's speaker clock or a retro's timer."""
+        state = self.session.state
+        standup = live_standup(state)
+        if standup is not None and standup.running_since is not None:
+            return "standup clock"
+        if any(r.status == "open" and r.timer_since is not None for r in state.retros.values()):
+            return "retro timer"
+        return ""
 
     async def _quit_now(self) -> None:
         await asyncio.to_thread(self.session.flush)
