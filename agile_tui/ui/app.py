@@ -21,14 +21,10 @@ from ..config import Memory
 from ..domain import OpRejected, metrics
 from ..domain.standup import live_standup
 from ..session import RoomSession, SaveReport
-from .screens.metrics import MetricsScreen
 from .screens.planning import PlanningScreen
-from .screens.retro import RetroScreen
-from .screens.standup import StandupScreen
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
 from .widgets.help_screen import HelpScreen
-from .widgets.standup_dialogs import ConfirmDialog
 
 RITUALS = {"planning": "1", "standup": "2", "metrics": "3", "retro": "4"}
 
@@ -94,7 +90,9 @@ class AgileApp(App):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it too
     TITLE = "agile-tui"
     DEFAULT_MODE = "planning"  # start straight on planning: no blank default screen first
-    MODES = {"planning": PlanningScreen, "standup": StandupScreen, "metrics": MetricsScreen, "retro": RetroScreen}
+    # The other rituals load when first opened: the app paints planning without importing them (and plotext).
+    MODES = {"planning": PlanningScreen, "standup": lambda: _screen("standup", "StandupScreen"),
+             "metrics": lambda: _screen("metrics", "MetricsScreen"), "retro": lambda: _screen("retro", "RetroScreen")}
     COMMANDS = App.COMMANDS | {RitualCommands}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -331,6 +329,8 @@ class AgileApp(App):
                     screen.flush_drafts()
         running = self._running_clock()
         if running:
+            from .widgets.standup_dialogs import ConfirmDialog  # (loaded when needed: a quicker start)
+
             if isinstance(self.screen, ConfirmDialog):
                 return
 
@@ -367,6 +367,13 @@ KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-", "ast
 
 def key_label(key: str) -> str:
     return KEY_NAMES.get(key, key)
+
+
+def _screen(module: str, name: str) -> Screen:
+    """A ritual's screen, imported on first use."""
+    from importlib import import_module
+
+    return getattr(import_module(f"{__package__}.screens.{module}"), name)()
 
 
 def make_app(session: RoomSession, **kwargs) -> AgileApp:
