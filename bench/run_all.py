@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_startup.py", "bench_store.py", "bench_keypress.py", "bench_standup_cpu.py", "bench_metrics.py")
+BENCHES = ("bench_startup.py", "bench_store.py", "bench_keypress.py", "bench_standup_cpu.py", "bench_metrics.py",
+           "bench_retro.py")
 LIMIT_S = 600  # per benchmark; each normally takes well under a minute or two
 
 

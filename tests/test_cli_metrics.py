@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from agile_tui.domain import FakeClock
+from agile_tui.domain.report import public_content
 
 from .conftest import TODAY, open_session
 from .test_cli import HEAVY, export_json, holding, imported_modules, room_files_state, run_cli, write_csv
@@ -64,7 +65,7 @@ def _demo_template(tmp_path_factory) -> tuple[Path, dict]:
     folder = tmp_path_factory.mktemp("demo-metrics-template")
     session = open_session(folder, "demo", FakeClock(f"{TODAY}T09:00:00+00:00"), seed_demo=True)
     try:
-        expected = json.loads(json.dumps(session.state.content()))
+        expected = json.loads(json.dumps(public_content(session.state)))
         expected["seq"] = session.store.seq
     finally:
         session.close()

@@ -50,3 +50,18 @@ def test_unknown_sprint_or_no_retro(data_dir, clock, capsys):
     assert code == 2 and "no retro yet" in err
     code, _, err = run(capsys, "export", "--sprint", "x", "--room", "demo", "--data-dir", str(data_dir))
     assert code == 2 and "--sprint goes with" in err
+
+
+def test_the_whole_room_export_keeps_anonymous_authors_and_secret_votes_out(data_dir, clock, capsys):
+    session = open_session(data_dir, "team", clock)
+    session.submit("member.add", id="cai", name="Cai")
+    session.submit("sprint.create", id="s1", name="Sprint 1", start="2026-11-28", days=14)
+    session.submit("retro.create", id="r1", sprint_id="s1")
+    session.submit("retro.card", retro_id="r1", id="c1", column="Went well", text="Calls", member_id="cai")
+    session.submit("retro.phase", retro_id="r1", action="next", at=1.0, force=True)
+    session.submit("retro.phase", retro_id="r1", action="next", at=2.0, force=True)
+    session.submit("retro.vote", retro_id="r1", topic_id="c1", count=2, member_id="cai")
+    session.close()
+    code, out, _ = run(capsys, "export", "--room", "team", "--format", "json", "--data-dir", str(data_dir))
+    retro = json.loads(out)["retros"]["r1"]
+    assert code == 0 and retro["cards"][0]["author"] == "" and retro["votes"] == [] and retro["votes_hidden"] == 2

@@ -9,8 +9,23 @@ from . import planning
 from .model import State
 
 
-def to_json(state: State, seq: int) -> str:
+def public_content(state: State) -> dict:
+    """The whole room as plain data, private where a retro is: an anonymous retro's cards carry no author, and
+    votes that were never revealed are left out (only their count stays)."""
     data = state.content()
+    for retro in data.get("retros", {}).values():
+        if retro.get("anonymous", True):
+            for card in retro.get("cards", []):
+                card["author"] = ""
+        if not retro.get("revealed", False) and retro.get("votes"):
+            retro["votes_hidden"] = sum(v.get("count", 0) for v in retro["votes"])
+            retro["votes"] = []
+    return data
+
+
+def to_json(state: State, seq: int) -> str:
+    """The whole room, for scripts (see ``public_content``)."""
+    data = public_content(state)
     data["seq"] = seq
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
 

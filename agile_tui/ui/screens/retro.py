@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Region
 from textual.widgets import OptionList, Static, TextArea
 
 from ...domain import retro as q
@@ -44,6 +45,27 @@ class RetroList(OptionList):
         Binding("k", "cursor_up", "Up", show=False, id="retro.up"),
     ]
 
+    def replace_prompts(self, prompts: dict[int, object]) -> None:
+        """Give some options new prompts, redrawing only their lines. (``replace_option_prompt`` forgets every
+        option's rendering and repaints the whole list: a vote on a retro of 40 topics redrew all 40.)"""
+        cache = self._option_render_cache
+        changed = {id(self.options[index]) for index in prompts}
+        for key in [k for k in cache.keys() if id(k[0]) in changed]:
+            cache.discard(key)
+        heights = self._heights
+        index_to_line = self._index_to_line
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        padding = self.get_component_styles("option-list--option").padding
+        for index, prompt in prompts.items():
+            option = self.options[index]
+            option._set_prompt(prompt)
+            if self._get_visual(option).get_height(self.styles, width - padding.width) + option._divider \
+                    != heights.get(index):
+                self._clear_caches()  # a line grew or shrank: the lines below move
+                return
+        for index in prompts:  # the lines, not the scrollbar beside them
+            self.refresh(Region(0, index_to_line[index] - self.scroll_offset.y, width, heights[index]))
+
 
 class RetroScreen(RetroActions, RitualScreen):
     TITLE_TEXT = "Retro"
@@ -74,6 +96,8 @@ class RetroScreen(RetroActions, RitualScreen):
         Binding("S", "settings", "Settings", id="retro.settings", show=False, tooltip="Votes and timers"),
         Binding("C", "close_retro", "Close retro", id="retro.close", show=False),
         Binding("escape", "leave_notes", "Leave notes", id="retro.leave_notes", show=False),
+        Binding("u", "take_back('undo')", "Undo", id="retro.undo", show=False),
+        Binding("ctrl+r", "take_back('redo')", "Redo", id="retro.redo", show=False),
     ]
 
     def __init__(self, **kwargs) -> None:
@@ -82,6 +106,8 @@ class RetroScreen(RetroActions, RitualScreen):
         self.acting: str = ""  # the member this terminal writes and votes as; "" = the session's own actor
         self.marked: set[str] = set()
         self._shown: tuple | None = None
+        self._statics: dict[str, tuple] = {}  # what the phase bar and hint show (see _update_static)
+        self._offered: tuple | None = None  # what the keys on offer were worked out from (see draw)
         self._notes_topic: str | None = None
         self._notes_timer = None
         self._rung: set[tuple] = set()
@@ -128,16 +154,22 @@ class RetroScreen(RetroActions, RitualScreen):
         empty.display = not has
         body.display = has
         self.query_one("#phase-hint").display = has
-        self.refresh_bindings()
+        # The keys on offer (check_action) depend on these alone (and on the focus, whose changes Textual
+        # follows): rebuilding the key bar on every vote would cost a repaint for nothing.
+        offered = None if retro is None else (retro.id, retro.status, retro.phase, retro.revealed,
+                                              retro.timer_box_s > 0)
+        if offered != self._offered or offered is None:
+            self._offered = offered
+            self.refresh_bindings()
         if retro is None:
-            self.query_one("#phase-bar", Static).update(Text("Retro", style="bold"))
+            self._update_static("#phase-bar", Text("Retro", style="bold"))
             empty.update("No retro yet. N starts one for a sprint: a template, anonymous cards, votes per person.")
             return
         now = self.round_time.now(retro)
         self._draw_bar(state, retro, now)
         hint = PHASE_HINTS.get(retro.phase, "") if retro.status == "open" else (
             "This retro is closed: its actions are items of the next sprint. N starts the next retro.")
-        self.query_one("#phase-hint", Static).update(Text(hint, style="dim"))
+        self._update_static("#phase-hint", Text(hint, style="dim"))
         phase = retro.phase if retro.status == "open" else "close"
         options = {
             "review": lambda: review_options(state, retro),
@@ -153,17 +185,23 @@ class RetroScreen(RetroActions, RitualScreen):
         if side:
             self.query_one("#topic-detail", Static).update(topic_detail(state, retro, retro.discussing))
             self._show_notes(retro)
+        elif self._notes_topic is not None:  # discuss is over (here or elsewhere): keep what was typed
+            self.save_notes(anywhere=True)
+            self._notes_topic = None
+            if isinstance(self.focused, TextArea):
+                self.query_one(RetroList).focus()
 
     def _fill(self, options, retro: Retro) -> None:
         listing = self.query_one(RetroList)
         key = (retro.id, retro.phase, tuple((o.id, str(o.prompt)) for o in options))
         if key == self._shown:
             return
-        self._shown = key
-        same_phase = self._shown is not None and self._shown[:2] == key[:2]
-        keep = listing.highlighted_option.id if listing.highlighted_option is not None and same_phase else None
-        position = (listing.highlighted or 0) if same_phase else 0
-        self._shown = key
+        shown, self._shown = self._shown, key
+        if shown is not None and self._update_lines_in_place(listing, shown, key, options):
+            self._focus_list(listing)
+            return
+        keep = listing.highlighted_option.id if listing.highlighted_option is not None else None
+        position = listing.highlighted or 0
         listing.clear_options()
         listing.add_options(options)
         ids = [o.id for o in options]
@@ -171,13 +209,42 @@ class RetroScreen(RetroActions, RitualScreen):
             listing.highlighted = ids.index(keep)
         elif options:
             listing.highlighted = min(position, len(options) - 1)
-        if not isinstance(self.focused, TextArea):
+        self._focus_list(listing)
+
+    def _focus_list(self, listing: RetroList) -> None:
+        """The list takes the focus back after a change, unless the notes have it. (Widget.focus repaints the
+        whole widget, even when it has the focus already: not on every vote.)"""
+        if self.focused is not listing and not isinstance(self.focused, TextArea):
             listing.focus()
+
+    @staticmethod
+    def _update_lines_in_place(listing: RetroList, shown: tuple, key: tuple, options) -> bool:
+        """The same lines as shown (ids, in order), some with new text (a vote, a rename): give those their new
+        prompts, leaving the cursor, the scroll and every other line as they are. False if the lines differ."""
+        old, new = shown[2], key[2]
+        if shown[:2] != key[:2] or len(old) != len(new) or listing.option_count != len(options):
+            return False
+        current = listing.options
+        changed = {}
+        for index, (was, now, option) in enumerate(zip(old, new, options, strict=True)):
+            if was[0] != now[0] or current[index].id != now[0] or current[index].disabled != option.disabled:
+                return False
+            if was[1] != now[1]:
+                changed[index] = option.prompt
+        listing.replace_prompts(changed)
+        return True
+
+    def _update_static(self, selector: str, text: Text) -> None:
+        """Update one of the fixed-height bars (phase bar, hint) if its text changed: no layout (their CSS fixes
+        their height), and no repaint when a vote changed only the list."""
+        look = (text.plain, str(text.style), tuple(text.spans))
+        if self._statics.get(selector) != look:
+            self._statics[selector] = look
+            self.query_one(selector, Static).update(text, layout=False)
 
     def _draw_bar(self, state, retro: Retro, now: float) -> None:
         clock = q.retro_clock(retro, now)
-        self.query_one("#phase-bar", Static).update(phase_bar(state, retro, clock, self.actor,
-                                                              self.acting_name(state)))
+        self._update_static("#phase-bar", phase_bar(state, retro, clock, self.actor, self.acting_name(state)))
         if clock is not None and clock.running and clock.band != "green":
             key = (retro.id, retro.phase, clock.topic_id, clock.box_s)
             if key not in self._rung:
@@ -206,14 +273,21 @@ class RetroScreen(RetroActions, RitualScreen):
             self._notes_timer.stop()
         self._notes_timer = self.set_timer(NOTES_SAVE_AFTER_S, self.save_notes)
 
-    def save_notes(self) -> None:
-        """Save the notes typed for the topic they belong to (nothing typed is lost)."""
+    def save_notes(self, anywhere: bool = False) -> None:
+        """Save the notes typed for the topic they belong to (nothing typed is lost). ``anywhere``: also when the
+        retro has just left discuss (the notes are then kept in the topic's talk by a note op sent first)."""
         if self._notes_timer is not None:
             self._notes_timer.stop()
             self._notes_timer = None
         retro = self.app.session.state.retros.get(self.retro.id) if self.retro else None
         topic = self._notes_topic
-        if retro is None or topic is None or retro.status != "open" or retro.phase not in q.NOTE_PHASES:
+        if retro is None or topic is None or retro.status != "open":
+            return
+        if retro.phase not in q.NOTE_PHASES:
+            if anywhere and self.query_one("#topic-notes", TextArea).text.strip():
+                self.app.say("The retro left the discussion before your notes were saved; they are kept in the "
+                             "notes box of the topic: go back to discuss (<) to save them.", severity="warning",
+                             timeout=10)
             return
         text = self.query_one("#topic-notes", TextArea).text
         talk = q.talk_of(retro, topic)
@@ -271,7 +345,8 @@ class RetroScreen(RetroActions, RitualScreen):
         allowed = {
             "mark": phase == "group", "merge": phase == "group", "split": phase == "group",
             "carried": phase == "review", "reveal": phase == "vote" and not retro.revealed,
-            "topic": phase == "discuss", "notes": phase == "discuss", "column": phase == "reflect",
+            "topic": phase == "discuss", "notes": phase == "discuss" and bool(retro.discussing),
+            "column": phase == "reflect",
             "ready": phase in q.READY_PHASES, "timer": retro.timer_box_s > 0,
             "add": phase in ("reflect", "discuss", "close"), "edit": phase in ("reflect", "group", "close"),
             "leave_notes": isinstance(self.focused, TextArea),

@@ -76,6 +76,7 @@ class RetroActions:
     # ------------------------------------------------------------------ the flow
 
     def action_phase(self, direction: str) -> None:
+        self.save_notes()
         retro = self.retro
         state = self.app.session.state
         waiting = q.not_ready(state, retro) if direction == "next" else []
@@ -96,8 +97,14 @@ class RetroActions:
         action = "pause" if retro.timer_since is not None else ("resume" if retro.timer_spent_s else "start")
         self._timed("retro.timer", action=action)
 
+    def action_take_back(self, which: str) -> None:
+        self.app.take_back(which)
+
     def action_ready(self) -> None:
         retro = self.retro
+        if not self.acting and self.app.session.actor not in q.expected(self.app.session.state, retro):
+            self.app.say("Ready is ticked for a member: A picks whom you act as.", severity="warning")
+            return
         who = self.actor
         self._send("retro.ready", retro_id=retro.id, ready=who not in retro.ready, **self._as_member())
 
@@ -279,3 +286,5 @@ class RetroActions:
             self._timed("retro.discuss", action="jump", topic_id=ident)
         elif retro.phase == "reflect" and kind == "col":
             self.action_add()
+        elif retro.phase == "review" and kind == "review":
+            self.action_delete_or_done()

@@ -119,16 +119,32 @@ def group_options(state: State, retro: Retro, marked: set[str]) -> list[Option]:
     return options
 
 
+# A vote line's text by what it shows (title, own votes, cap, total once revealed): a vote changes one line, and the
+# screen compares every line's text with what it shows, so the others are not built again. Never mutated.
+_vote_lines: dict[tuple, Text] = {}
+VOTE_LINES_KEPT = 4096
+
+
+def _vote_line(title: str, count: int, cap: int, total: int | None) -> Text:
+    key = (title, count, cap, total)
+    line = _vote_lines.get(key)
+    if line is None:
+        if len(_vote_lines) >= VOTE_LINES_KEPT:
+            _vote_lines.clear()
+        dots = "●" * count + "○" * (cap - count)
+        line = _vote_lines[key] = _line(Text(f"{dots}  ", style="bold"), safe(title, max_cells=80),
+                                        Text(f"  {total} in all", style="bold") if total is not None else Text(""))
+    return line
+
+
 def vote_options(state: State, retro: Retro, voter: str) -> list[Option]:
     mine = q.votes_of(retro, voter)
-    totals = q.totals(retro)
+    totals = q.totals(retro) if retro.revealed else {}
+    cap = retro.max_votes_per_topic
     options = []
     for target in q.targets(retro):
-        count = mine.get(target, 0)
-        dots = "●" * count + "○" * (retro.max_votes_per_topic - count)
-        total = Text(f"  {totals[target]} in all", style="bold") if retro.revealed else Text("")
-        options.append(Option(_line(Text(f"{dots}  ", style="bold"), safe(q.target_title(retro, target),
-                                                                         max_cells=80), total), id=f"target:{target}"))
+        line = _vote_line(q.target_title(retro, target), mine.get(target, 0), cap, totals.get(target))
+        options.append(Option(line, id=f"target:{target}"))
     if not options:
         options.append(Option(Text("Nothing to vote on: no cards were written.", style="dim"), disabled=True))
     return options
