@@ -152,8 +152,14 @@ def cmd_run(args) -> int:
 
 
 def name_new_room(session, room: str) -> None:
-    """A new room is named after itself (and its team too, until someone renames it)."""
+    """A new room is named after itself (and its team too, until someone renames it), and starts with the
+    default sales metrics of RITUALS.md."""
+    from .domain import make_op
+    from .domain.demo import default_metrics
+
     session.submit("room.setup", name=room, team=room)
+    for metric in default_metrics():  # set up by the app, not by the user: `u` does not take them back
+        session.submit_op(make_op("metric.define", session.clock, actor="seed", **metric))
 
 
 def seed_demo(session) -> None:

@@ -466,3 +466,16 @@ def test_export_of_a_new_room_names_it(tmp_path):
     result = run_cli("export", "--format", "markdown", "--room", "q3-pipeline")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].endswith("room q3-pipeline")
+
+
+def test_a_new_room_starts_with_the_default_sales_metrics(data_dir, clock):
+    from agile_tui.cli import name_new_room
+    from agile_tui.domain.demo import METRICS
+
+    from .conftest import open_session
+
+    session = open_session(data_dir, "fresh", clock)
+    name_new_room(session, "fresh")
+    assert sorted(m.name for m in session.state.metrics.values()) == sorted(m[1] for m in METRICS)
+    assert not session.state.undo.get(session.actor)  # nothing for `u` to take back
+    session.close()

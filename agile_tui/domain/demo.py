@@ -62,6 +62,13 @@ STANDUP_LINES = {
 }
 
 
+def default_metrics() -> list[dict]:
+    """The sales metrics of RITUALS.md, as metric.define arguments: every new room starts with them (they can
+    be edited or removed like any other)."""
+    return [{"id": mid, "name": name, "unit": unit, "target": target, "direction": direction, "scope": scope,
+             "summary": summary} for mid, name, unit, target, direction, scope, summary, _typical, _spread in METRICS]
+
+
 def demo_ops(today: date, actor: str = "seed") -> list[Op]:
     """Every op that builds the demo room, in order, each stamped with the day it happened."""
     rng = random.Random(7)
