@@ -252,3 +252,18 @@ async def test_no_data_draws_no_bars_and_the_palette_works_from_a_detail(team):
         await pilot.press("enter")
         await pilot.pause(0.3)
         assert isinstance(app.screen, SampleDialog)
+
+
+async def test_focus_metrics_are_chosen_when_planning(team):
+    team.submit("sprint.create", id="s1", name="Sprint 1", start=TODAY, days=14, goal="Ship it.")
+    team.flush()
+    app = make_test_app(team)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("F")
+        await pilot.pause()
+        await pilot.press("down", "enter")  # by name: Calls [bold]made[/], Lead response time
+        await pilot.pause()
+        assert team.state.sprints["s1"].focus_metrics == ("resp",)
+        await pilot.press("3")
+        await pilot.pause()
+        assert [v.metric_id for v in app.screen.query(MetricRowView)][0] == "resp"

@@ -49,6 +49,8 @@ class PlanningScreen(SprintActions, RitualScreen):
         Binding("T", "add_member", "Add member", id="planning.add_member", show=False,
                 tooltip="Add a team member with a role"),
         Binding("B", "toggle_chart", "Burndown", id="planning.burndown", show=False),
+        Binding("F", "focus_metrics", "Focus metrics", id="planning.focus_metrics", show=False,
+                tooltip="The sprint's focus metrics (up to three)"),
         Binding("escape", "clear_filter", "Clear filter", id="planning.clear_filter", show=False),
     ]
 

@@ -17,6 +17,29 @@ class SprintActions:
         start = next_start(state.sprints.values(), self.app.today())
         self.app.push_screen(SprintDialog(None, start, f"Sprint {number}", self._save_sprint))
 
+    def action_focus_metrics(self) -> None:
+        """Choose the sprint's focus metrics (up to three) while planning: enter on a metric adds or drops it."""
+        from ..widgets.standup_dialogs import PickDialog
+
+        state = self.app.session.state
+        sprint = planning.planning_sprint(state)
+        if sprint is None:
+            self.app.say("Create a sprint first (n): focus metrics belong to a sprint.", severity="warning")
+            return
+        if not state.metrics:
+            self.app.say("No metrics yet: define them on the metrics screen (3, then n).", severity="warning")
+            return
+        focus = list(sprint.focus_metrics)
+        choices = [(m.id, ("★ " if m.id in focus else "  ") + m.name)
+                   for m in sorted(state.metrics.values(), key=lambda m: m.name.casefold())]
+
+        def toggle(metric_id: str) -> str | None:
+            wanted = [m for m in focus if m != metric_id] if metric_id in focus else [*focus, metric_id]
+            return self._submit("sprint.focus", id=sprint.id, metric_ids=wanted)
+
+        self.app.push_screen(PickDialog(f"Focus metrics of {sprint.name} (up to three; ★ = in focus)", choices,
+                                        toggle, hint="enter adds or drops the metric · escape closes"))
+
     def action_edit_sprint(self) -> None:
         sprint = planning.planning_sprint(self.app.session.state)
         if sprint is None:

@@ -99,6 +99,7 @@ class RetroScreen(RetroActions, RitualScreen):
         Binding("u", "take_back('undo')", "Undo", id="retro.undo", show=False),
         Binding("ctrl+r", "take_back('redo')", "Redo", id="retro.redo", show=False),
     ]
+    ACTIONS = tuple(dict.fromkeys(binding.action.partition("(")[0] for binding in BINDINGS))
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -107,7 +108,7 @@ class RetroScreen(RetroActions, RitualScreen):
         self.marked: set[str] = set()
         self._shown: tuple | None = None
         self._statics: dict[str, tuple] = {}  # what the phase bar and hint show (see _update_static)
-        self._offered: tuple | None = None  # what the keys on offer were worked out from (see draw)
+        self._offered: tuple | None = None  # check_action of each of ACTIONS when the key bar was last built
         self._notes_topic: str | None = None
         self._notes_timer = None
         self._rung: set[tuple] = set()
@@ -154,11 +155,9 @@ class RetroScreen(RetroActions, RitualScreen):
         empty.display = not has
         body.display = has
         self.query_one("#phase-hint").display = has
-        # The keys on offer (check_action) depend on these alone (and on the focus, whose changes Textual
-        # follows): rebuilding the key bar on every vote would cost a repaint for nothing.
-        offered = None if retro is None else (retro.id, retro.status, retro.phase, retro.revealed,
-                                              retro.timer_box_s > 0)
-        if offered != self._offered or offered is None:
+        # Rebuild the key bar only when the keys on offer changed: on every vote it would cost a repaint for nothing.
+        offered = tuple(self.check_action(action, ()) for action in self.ACTIONS)
+        if offered != self._offered:
             self._offered = offered
             self.refresh_bindings()
         if retro is None:
