@@ -42,6 +42,9 @@ def apply(state: State, op: Op) -> State:
     if op.type == "redo":
         return _redo(state, op.actor)
     handler = HANDLERS.get(op.type)
+    if handler is None and op.type in OP_TYPES:
+        _load_all()
+        handler = HANDLERS.get(op.type)
     if handler is None:
         raise UnknownOpType(f"Unknown change {op.type!r}: this version of agile-tui cannot apply it.")
     if not isinstance(op.args, Mapping):
@@ -118,10 +121,15 @@ def apply_all(state: State, ops) -> State:
     return state
 
 
-# Handlers register themselves on import.
+# Handlers register themselves on import. Planning's are loaded now; the other rituals' on the first op that
+# needs them (opening a room then imports only what its journal uses: a quicker first paint).
 from . import planning_ops as _planning_ops  # noqa: E402,F401
-from . import retro_action_ops as _retro_action_ops  # noqa: E402,F401
-from . import retro_board_ops as _retro_board_ops  # noqa: E402,F401
-from . import retro_ops as _retro_ops  # noqa: E402,F401
-from . import ritual_ops as _ritual_ops  # noqa: E402,F401
-from . import standup_ops as _standup_ops  # noqa: E402,F401
+
+_LATER = ("ritual_ops", "standup_ops", "retro_ops", "retro_board_ops", "retro_action_ops")
+
+
+def _load_all() -> None:
+    from importlib import import_module
+
+    for name in _LATER:
+        import_module(f"{__package__}.{name}")

@@ -103,39 +103,72 @@ def review_entry(retro: Retro, action_id: str, from_retro: str | None = None) ->
 # ----------------------------------------------------------------------------- topics
 
 
+@dataclass(frozen=True)
+class _Board:
+    """One retro's topics and cards, indexed: derived once per Retro object (they are immutable), so that drawing
+    a board of 40 topics and 200 cards does not scan them again for each line."""
+
+    retro: Retro
+    grouped: dict[str, str]  # card id -> its topic (the last topic that lists it)
+    targets: tuple[str, ...]
+    topics: dict[str, Topic]  # id -> the first topic with that id
+    cards: dict[str, Card]  # id -> the first card with that id (card())
+    last_cards: dict[str, Card]  # id -> the last card with that id (target_cards(); ids are unique all the same)
+
+
+_board_memo: _Board | None = None  # the latest retro asked about (replaced whole: safe across threads)
+
+
+def _board(retro: Retro) -> _Board:
+    global _board_memo
+    memo = _board_memo
+    if memo is not None and memo.retro is retro:
+        return memo
+    grouped = {card_id: topic.id for topic in retro.topics for card_id in topic.card_ids}
+    topics: dict[str, Topic] = {}
+    for found in retro.topics:
+        topics.setdefault(found.id, found)
+    cards: dict[str, Card] = {}
+    for found in retro.cards:
+        cards.setdefault(found.id, found)
+    targets = (*(t.id for t in retro.topics), *(c.id for c in retro.cards if c.id not in grouped))
+    memo = _board_memo = _Board(retro=retro, grouped=grouped, targets=targets, topics=topics, cards=cards,
+                                last_cards={c.id: c for c in retro.cards})
+    return memo
+
+
 def topic_of_card(retro: Retro) -> dict[str, str]:
     """card id -> the topic it is in (cards in no topic are left out)."""
-    return {card_id: topic.id for topic in retro.topics for card_id in topic.card_ids}
+    return dict(_board(retro).grouped)
 
 
 def targets(retro: Retro) -> list[str]:
     """What people vote on and discuss, in board order: the topics, then the ungrouped cards."""
-    grouped = topic_of_card(retro)
-    return [t.id for t in retro.topics] + [c.id for c in retro.cards if c.id not in grouped]
+    return list(_board(retro).targets)
 
 
 def target_of(retro: Retro, card_id: str) -> str:
     """The target a card counts in: its topic, or itself."""
-    return topic_of_card(retro).get(card_id, card_id)
+    return _board(retro).grouped.get(card_id, card_id)
 
 
 def topic(retro: Retro, topic_id: str) -> Topic | None:
-    return next((t for t in retro.topics if t.id == topic_id), None)
+    return _board(retro).topics.get(topic_id) if isinstance(topic_id, str) else None
 
 
 def card(retro: Retro, card_id: str) -> Card | None:
-    return next((c for c in retro.cards if c.id == card_id), None)
+    return _board(retro).cards.get(card_id) if isinstance(card_id, str) else None
 
 
 def is_target(retro: Retro, target_id: str) -> bool:
     return topic(retro, target_id) is not None or (
-        card(retro, target_id) is not None and target_id not in topic_of_card(retro))
+        card(retro, target_id) is not None and target_id not in _board(retro).grouped)
 
 
 def target_cards(retro: Retro, target_id: str) -> list[Card]:
     found = topic(retro, target_id)
     if found is not None:
-        by_id = {c.id: c for c in retro.cards}
+        by_id = _board(retro).last_cards
         return [by_id[i] for i in found.card_ids if i in by_id]
     single = card(retro, target_id)
     return [single] if single is not None else []

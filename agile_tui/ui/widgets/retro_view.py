@@ -52,13 +52,18 @@ def phase_bar(state: State, retro: Retro, clock, acting: str, acting_name: str) 
         text.append(" · ")
     if retro.phase in q.READY_PHASES:
         expected = q.expected(state, retro)
-        done = sum(1 for m in expected if m in retro.ready)
-        text.append(f"{'finished' if retro.phase == 'vote' else 'ready'} {done}/{len(expected)} · ")
+        done = [m for m in expected if m in retro.ready]
+        text.append(f"{'finished' if retro.phase == 'vote' else 'ready'} {len(done)}/{len(expected)}")
+        if done and len(expected) <= 8:  # who has, never what they chose
+            text.append(" (")
+            text.append_text(safe(", ".join(q.name_of(state, m) for m in done), max_cells=40))
+            text.append(")")
+        text.append(" · ")
     text.append("acting as ")
     text.append_text(safe(acting_name, style="bold"))
     if retro.phase == "vote":
-        text.append(f" · {q.votes_left(retro, acting)} of {retro.votes_per_person} votes left "
-                    f"(at most {retro.max_votes_per_topic} on one)")
+        text.append(f" · {q.votes_left(retro, acting)}/{retro.votes_per_person} votes left, "
+                    f"≤{retro.max_votes_per_topic} a topic")
     return text
 
 
