@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import Card, Retro, ReviewEntry, Sprint, State, Talk, Topic
-from .standup import AMBER_AT_S
+from .standup import clock_band
 
 PHASES = ("review", "reflect", "group", "vote", "discuss", "close")
 # The setting that holds each timed phase's minutes (in discuss: per topic).
@@ -306,11 +306,7 @@ class RetroClock:
 
     @property
     def band(self) -> str:
-        """green, amber (15 s or less left: the bell) or red (time is up; nothing advances by itself)."""
-        left = self.remaining_s
-        if left <= 0:
-            return "red"
-        return "amber" if left <= AMBER_AT_S else "green"
+        return clock_band(self.remaining_s)
 
 
 def spent_s(retro: Retro, now: float) -> float:

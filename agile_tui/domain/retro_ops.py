@@ -48,10 +48,7 @@ def member_or_actor(tx: Tx, args: Mapping, op: Op, what: str) -> str:
 
 
 def round_time(args: Mapping, retro: Retro) -> float:
-    at = rules.number(args, "at", what="The retro's round time", minimum=0)
-    if at is None:
-        raise InvalidArgs("A phase or timer change needs its round time (at).")
-    return max(float(at), retro.clock_at)  # never backwards
+    return rules.round_time(args, retro.clock_at, what="The retro's round time", doing="A phase or timer change")
 
 
 def _settings(tx: Tx, args: Mapping, retro: Retro) -> dict:

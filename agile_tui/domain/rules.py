@@ -116,3 +116,11 @@ def sprint_days(args: Mapping[str, Any], default: int | None = None) -> int:
             f"A sprint lasts 1 to 3 weeks ({MIN_SPRINT_DAYS}–{MAX_SPRINT_DAYS} days); {value} days is not allowed."
         )
     return value
+
+
+def round_time(args: Mapping[str, Any], clock_at: float, *, what: str, doing: str) -> float:
+    """The ``at`` of a timed op (a ritual's round time, in seconds): required, never before the latest seen."""
+    at = number(args, "at", what=what, minimum=0)
+    if at is None:
+        raise InvalidArgs(f"{doing} needs its round time (at).")
+    return max(float(at), clock_at)  # never backwards

@@ -53,6 +53,14 @@ def box_for_turn(standup: Standup, at: float) -> float:
     return max(0.0, min(speaker_share_s(standup), left))
 
 
+def clock_band(remaining_s: float) -> str:
+    """A ritual clock's colour: green, amber (15 s or less left: the bell) or red (time is up; nothing moves on
+    by itself)."""
+    if remaining_s <= 0:
+        return "red"
+    return "amber" if remaining_s <= AMBER_AT_S else "green"
+
+
 @dataclass(frozen=True)
 class TurnClock:
     member_id: str
@@ -66,11 +74,7 @@ class TurnClock:
 
     @property
     def band(self) -> str:
-        """green, amber (15 s or less left) or red (time is up)."""
-        left = self.remaining_s
-        if left <= 0:
-            return "red"
-        return "amber" if left <= AMBER_AT_S else "green"
+        return clock_band(self.remaining_s)
 
 
 def turn_clock(standup: Standup, now: float) -> TurnClock | None:

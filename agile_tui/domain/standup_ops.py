@@ -30,10 +30,7 @@ def _live(tx: Tx, args: Mapping) -> Standup:
 
 
 def _at(args: Mapping, standup: Standup) -> float:
-    at = rules.number(args, "at", what="The round time", minimum=0)
-    if at is None:
-        raise InvalidArgs("A timer change needs its round time (at).")
-    return max(float(at), standup.clock_at)  # never backwards
+    return rules.round_time(args, standup.clock_at, what="The round time", doing="A timer change")
 
 
 def _with_update(standup: Standup, member_id: str, **changes) -> Standup:
