@@ -22,6 +22,11 @@ EPILOG = """commands:
   agile-tui rooms                list the rooms in the data folder
   agile-tui serve [--host 127.0.0.1] [--port 8765] [--uds PATH] [--data-dir DIR]
                                  run a hub that shares rooms between terminals
+  agile-tui share --server URL [--room R] [--name NAME]
+                                 publish a room to a hub (you facilitate it) and print the invite
+  agile-tui join URL [--name NAME]
+                                 open a room someone shared, from their invite URL
+  agile-tui invite [--room R]    print the invite of a room you shared again
 
 data folder: --data-dir DIR, else $AGILE_TUI_DATA_DIR, else the platform's user data folder."""
 
@@ -66,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, help="the CSV file (backlog: title,owner,estimate,status; "
                                              "metrics: date,metric,member,value)")
     sub.add_parser("rooms", parents=[common], help="list the rooms in the data folder")
+    from .cli_hub import add_parsers
+
+    add_parsers(sub, common)
     serve = sub.add_parser("serve", help="run a hub: one live room shared by many terminals")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
                                                             "machine only)")
@@ -76,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="where the hub keeps its database (default: the user data folder's hub/)")
     serve.add_argument("--rate", type=float, default=50.0, metavar="N",
                        help="ops per second per participant before 429 (default: 50)")
+    serve.add_argument("--ssh-port", type=_port, metavar="PORT",
+                       help="also let people join over SSH on this port: `ssh -p PORT ROOM@HOST`")
+    serve.add_argument("--ssh-authorized-keys", dest="ssh_keys", type=Path, metavar="FILE",
+                       help="the public keys allowed in over SSH, one per line, with a name and an optional "
+                            "facilitator mark (default: the hub folder's ssh_authorized_keys)")
     return parser
 
 
@@ -90,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_rooms(args)
         if args.command == "serve":
             return cmd_serve(args)
+        if args.command in ("share", "join", "invite"):
+            from . import cli_hub
+
+            return getattr(cli_hub, f"cmd_{args.command}")(args)
         return cmd_run(args)
     except KeyboardInterrupt:
         return 130
@@ -121,6 +138,10 @@ def cmd_run(args) -> int:
     folder = data_dir(args.data_dir)
     memory = Memory.load(folder)
     room = _room_name(args, memory)
+    if _linked(folder, room):
+        from .cli_hub import open_shared
+
+        return open_shared(folder, room, memory)
     clock = SystemClock()
     try:
         store = RoomStore.open(folder, room)
@@ -149,6 +170,13 @@ def cmd_run(args) -> int:
     finally:
         session.close()
     return app.return_code or 0
+
+
+def _linked(folder, room: str) -> bool:
+    """Was this room shared with (or joined from) a hub? Then it opens through the hub."""
+    from .store.paths import ROOM_NAME  # (not sync.local: a local room opens without loading the sync code)
+
+    return bool(ROOM_NAME.fullmatch(room)) and (Path(folder) / "shared" / room / "link.json").is_file()
 
 
 def name_new_room(session, room: str) -> None:
@@ -184,7 +212,12 @@ def cmd_export(args) -> int:
     folder = data_dir(args.data_dir)
     room = _room_name(args, Memory.load(folder))
     try:
-        state, seq, problems = load_readonly(folder, room)
+        if _linked(folder, room):
+            from .sync.local import load_shared_readonly
+
+            state, seq, problems = load_shared_readonly(folder, room)
+        else:
+            state, seq, problems = load_readonly(folder, room)
     except (ValueError, OSError) as error:
         return _fail(str(error))
     for problem in problems:
@@ -243,6 +276,13 @@ def export_retro(args, room: str, state) -> int:
 
 
 def cmd_import(args) -> int:
+    from .config import Memory, data_dir
+
+    folder = data_dir(args.data_dir)
+    room = _room_name(args, Memory.load(folder))
+    if _linked(folder, room):
+        return _fail(f"Room {room!r} is shared on a hub: import from inside the app (i on the metrics board) or "
+                     "post samples to the hub's metrics API, so everyone gets them.")
     if args.what == "metrics":
         return import_metrics(args)
     from .config import Memory, data_dir
@@ -363,13 +403,19 @@ def import_metrics(args) -> int:
 def cmd_rooms(args) -> int:
     from .config import data_dir
     from .store import list_rooms
+    from .sync.local import list_shared, read_link
 
     folder = data_dir(args.data_dir)
-    rooms = list_rooms(folder)
+    shared = set(list_shared(folder))
+    rooms = list_rooms(folder) + sorted(shared - set(list_rooms(folder)))
     if not rooms:
         print(f"No rooms yet in {folder}. `agile-tui --demo` creates the demo room.")
     for room in rooms:
-        print(room)
+        try:
+            link = read_link(folder, room) if room in shared else None
+        except ValueError:
+            link = None
+        print(f"{room}  (shared: {link.server}, room {link.room}, as {link.name})" if link else room)
     return 0
 
 
@@ -380,7 +426,8 @@ def cmd_serve(args) -> int:
 
     folder = args.hub_dir or data_dir(args.data_dir) / "hub"
     settings = Settings(rate=args.rate, burst=max(100.0, args.rate * 6))
-    return serve(folder, host=args.host, port=args.port, uds=args.uds, settings=settings)
+    return serve(folder, host=args.host, port=args.port, uds=args.uds, settings=settings,
+                 ssh_port=args.ssh_port, ssh_keys=args.ssh_keys)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,3 +45,9 @@ class NotReady(RuleViolation):
 
 class NothingToUndo(OpRejected):
     code = "nothing_to_undo"
+
+
+class Forbidden(OpRejected):
+    """A shared room's role does not allow this op (the hub would answer 403 with the same reason)."""
+
+    code = "forbidden"

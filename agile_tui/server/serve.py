@@ -56,7 +56,8 @@ def bind_unix(path: Path) -> socket.socket:
 
 
 def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8765, uds: Path | None = None,
-          settings: Settings | None = None, log_level: str = "info") -> int:
+          settings: Settings | None = None, log_level: str = "info", ssh_port: int | None = None,
+          ssh_keys: Path | None = None) -> int:
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     try:

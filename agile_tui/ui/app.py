@@ -22,6 +22,7 @@ from ..domain import OpRejected, metrics
 from ..domain.standup import live_standup
 from ..session import RoomSession, SaveReport
 from .screens.planning import PlanningScreen
+from .shared_room import SharedRoom
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
 from .widgets.help_screen import HelpScreen
@@ -69,6 +70,12 @@ class RitualCommands(Provider):
         ]
         for name, help_text, action in metrics_actions:
             commands.append((name, help_text, partial(app.ritual_action, "metrics", action)))
+        if getattr(app.session, "shared", False):
+            commands += [
+                ("Who's here", "Show or hide the panel of who is here (W)", app.action_toggle_presence),
+                ("Hand over the facilitator role", "Make another participant the facilitator", app.action_hand_over),
+                ("Show the invite", "The `agile-tui join` line for your team (copied too)", app.action_invite),
+            ]
         for theme in sorted(app.available_themes):
             commands.append((f"Theme: {theme}", "Switch to this theme (remembered)", partial(app.set_theme, theme)))
         commands.append(("Keys", "List every key of this screen (?)", app.action_help))
@@ -86,7 +93,7 @@ class RitualCommands(Provider):
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
 
 
-class AgileApp(App):
+class AgileApp(SharedRoom, App):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it too
     TITLE = "agile-tui"
     DEFAULT_MODE = "planning"  # start straight on planning: no blank default screen first
@@ -101,6 +108,8 @@ class AgileApp(App):
         Binding("3", "ritual('metrics')", "Metrics", id="app.metrics"),
         Binding("4", "ritual('retro')", "Retro", id="app.retro"),
         Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("W", "toggle_presence", "Who's here", id="app.presence", show=False,
+                tooltip="Show or hide who is here (a shared room)"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -116,6 +125,9 @@ class AgileApp(App):
         self._fixed_today = today
         self._loop: asyncio.AbstractEventLoop | None = None
         session.on_saved = self._saved_from_thread
+        if hasattr(session, "listener"):  # a shared room: the hub's news come in from the sync threads
+            session.listener = self._sync_from_thread
+        self._remote_pending = False
         self._theme_messages = self._load_themes()
 
     # ------------------------------------------------------------------ set-up
@@ -291,6 +303,10 @@ class AgileApp(App):
                 return
             screen = self.get_screen_for_mode(mode)
             name = action.split("(")[0]
+            if hasattr(screen, "role_allows") and not screen.role_allows(name):
+                self.say("Only the facilitator can do that; ask them, or ask for the facilitator role.",
+                         severity="warning")
+                return
             if screen.check_action(name, ()) is False:
                 self.say(f"That is not available on the {mode} screen right now.", severity="warning")
                 return

@@ -27,6 +27,22 @@ class RitualScreen(Screen):
     # redrew every line of both lists. The widgets that gain and lose focus repaint themselves.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
+    # Actions that run the ritual's flow: hidden from a participant of a shared room (the facilitator's).
+    FACILITATOR_ACTIONS: frozenset[str] = frozenset()
+
+    def on_mount(self) -> None:
+        if getattr(self.app.session, "shared", False):
+            from ..widgets.presence import PresencePanel
+
+            self.mount(PresencePanel(id="presence"))
+
+    def role_allows(self, action: str) -> bool:
+        """May this terminal's role run ``action``? (Always, in a room that is not shared.)"""
+        return getattr(self.app.session, "role", "") != "participant" or action not in self.FACILITATOR_ACTIONS
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        return self.role_allows(action)
+
     def on_screen_resume(self) -> None:
         self.show_state(self.app.session.state)
 

@@ -36,6 +36,7 @@ MAX_PROBLEMS_SHOWN = 6
 
 class MetricsScreen(RitualScreen):
     TITLE_TEXT = "Metrics"
+    FACILITATOR_ACTIONS = frozenset({"remove_metric"})
     BINDINGS = [
         Binding("j,down", "move(1)", "Down", id="metrics.down", show=False),
         Binding("k,up", "move(-1)", "Up", id="metrics.up", show=False),

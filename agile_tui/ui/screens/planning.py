@@ -27,6 +27,7 @@ CHART_DELAY_S = 0.3
 
 class PlanningScreen(SprintActions, RitualScreen):
     TITLE_TEXT = "Planning"
+    FACILITATOR_ACTIONS = frozenset({"start_sprint", "close_sprint", "add_member"})
     BINDINGS = [
         Binding("a", "add", "Add", id="planning.add", tooltip="Add an item to the focused list"),
         Binding("e", "edit", "Edit", id="planning.edit", tooltip="Edit the selected item"),

@@ -69,6 +69,8 @@ class RetroList(OptionList):
 
 class RetroScreen(RetroActions, RitualScreen):
     TITLE_TEXT = "Retro"
+    FACILITATOR_ACTIONS = frozenset({"new_retro", "phase", "reveal", "topic", "timer", "act_as", "settings",
+                                     "close_retro"})
     BINDINGS = [
         Binding("N", "new_retro", "New retro", id="retro.new", tooltip="A retro of a sprint: template, votes"),
         Binding("greater_than_sign", "phase('next')", "Next phase", id="retro.next_phase"),
@@ -333,6 +335,8 @@ class RetroScreen(RetroActions, RitualScreen):
         return self.retro.columns[0] if self.retro and self.retro.columns else None
 
     def check_action(self, action: str, parameters) -> bool | None:
+        if not self.role_allows(action):
+            return False
         retro = self.retro
         if action == "new_retro":
             return retro is None or retro.status == "closed"

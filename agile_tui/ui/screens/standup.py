@@ -65,6 +65,7 @@ class QueuePanel(Static, can_focus=True):
 
 class StandupScreen(RitualScreen):
     TITLE_TEXT = "Standup"
+    FACILITATOR_ACTIONS = frozenset({"start", "turn", "pause", "more", "late", "end"})
     BINDINGS = [
         Binding("s", "start", "Start standup", id="standup.start"),
         Binding("n", "turn('next')", "Next", id="standup.next"),
@@ -349,6 +350,8 @@ class StandupScreen(RitualScreen):
     # ------------------------------------------------------------------ actions
 
     def check_action(self, action: str, parameters) -> bool | None:
+        if not self.role_allows(action):
+            return False
         if action in LIVE_ONLY:
             return self._view == "live"
         if action == "start":

@@ -49,6 +49,10 @@ class RoomBar(Widget):
         status = self.app.save_status
         marker = Text({"saved": "✓ saved", "saving": "… saving"}.get(status, f"✗ {status}"),
                       style="bold" if status not in ("saved", "saving") else "")
+        connection = getattr(self.app.session, "connection", None)
+        if connection is not None:  # a shared room: the hub's side too
+            marker.append("  ")
+            marker.append(connection.label(), style="" if connection.status == "live" else "bold")
         width = self.size.width or 80
         marker.truncate(max(10, width // 2), overflow="ellipsis")
         room = width - marker.cell_len - 1
