@@ -228,16 +228,19 @@ def create_app(data_dir: str | Path, *, settings: Settings | None = None, max_bo
                     sub.wake.clear()
                     me = found.participants[who.id][0]  # the role may have changed
                     batch = found.events_after(last, me)
-                    for seq, text in batch:
-                        yield sse(text, seq)
-                        last = seq
+                    out = [sse(text, seq) for seq, text in batch]  # one send per wake-up, not one per event
+                    if batch:
+                        last = batch[-1][0]
                     while sub.extra:
                         name, data = sub.extra.popleft()
-                        yield sse(data, name=name)
+                        out.append(sse(data, name=name))
+                    if out:
+                        yield "".join(out)
                     if batch:
                         continue
                     try:
-                        await asyncio.wait_for(sub.wake.wait(), PING_S)
+                        async with asyncio.timeout(PING_S):  # (no task per wake-up, unlike wait_for)
+                            await sub.wake.wait()
                     except TimeoutError:
                         yield ping()
             finally:

@@ -48,7 +48,7 @@ def new_id(prefix: str) -> str:
 
 @dataclass
 class Settings:
-    ring: int = 256  # recent entries kept in memory per room
+    ring: int = 4096  # recent entries kept in memory per room (subscribers behind it are replayed from the log)
     snapshot_every: int = 500  # ops between snapshots
     keep_ops: int = 5000  # ops kept in the log behind the newest snapshot before compaction
     rate: float = 50.0  # ops per second per participant
