@@ -34,7 +34,8 @@ class RitualScreen(Screen):
         if getattr(self.app.session, "shared", False):
             from ..widgets.presence import PresencePanel
 
-            self.mount(PresencePanel(id="presence"))
+            # First among the screen's widgets: the room bar, mounted after it, paints over its top corner.
+            self.mount(PresencePanel(id="presence"), before=0)
 
     def role_allows(self, action: str) -> bool:
         """May this terminal's role run ``action``? (Always, in a room that is not shared.)"""

@@ -144,7 +144,11 @@ class RetroScreen(RetroActions, RitualScreen):
         return self.acting or self.app.session.actor
 
     def acting_name(self, state) -> str:
-        return q.name_of(state, self.acting) if self.acting else "you (A: a member)"
+        if self.acting:
+            return q.name_of(state, self.acting)
+        if getattr(self.app.session, "shared", False):  # a shared room: each terminal is its member
+            return f"{q.name_of(state, self.app.session.actor)} (you)"
+        return "you (A: a member)"
 
     # ------------------------------------------------------------------ drawing
 

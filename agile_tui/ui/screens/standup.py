@@ -224,8 +224,14 @@ class StandupScreen(RitualScreen):
                 self.query_one(QueuePanel).focus()
             parking.update(parking_text(standup))
             return
-        self._fill_notes(standup, member_id)
+        self._fill_notes(standup, self._note_writer(member_id))
         self.query_one("#speaker-work", Static).update(speaker_work(state, standup, member_id, self.app.today()))
+
+    def _note_writer(self, speaker: str) -> str:
+        """Whose notes the fields hold: the speaker's (the facilitator types for whoever speaks); in a shared
+        room a participant's own (a draft nobody else sees until their turn starts)."""
+        session = self.app.session
+        return session.actor if getattr(session, "role", "") == "participant" else speaker
 
     def _show_clock(self, clock) -> None:
         self.query_one(SpeakerClock).show(clock)

@@ -35,7 +35,7 @@ def presence_text(session, width: int = 24) -> Text:
         if person.get("role") == "facilitator":
             line.append(" ★")
         if member == session.actor:
-            line.append(" (you)", style="dim")
+            line.append(" · you", style="dim")
         if speaker and member == speaker:
             line.append(" ▶ speaking", style="bold")
         if retro is not None and member in retro.ready:
@@ -45,7 +45,7 @@ def presence_text(session, width: int = 24) -> Text:
         line.truncate(width, overflow="ellipsis")
         out.append_text(line)
         out.append("\n")
-    if retro is not None and hidden.get("votes_hidden"):
+    if retro is not None and retro.phase == "vote" and hidden.get("votes_hidden"):
         out.append(f"{hidden.get('votes_cast') or 0} votes cast\n", style="dim")
     out.append("\n")
     out.append(session.connection.label(), style="bold")
