@@ -25,7 +25,8 @@ def _user_name() -> str:
 
 def add_parsers(sub, common) -> None:
     share = sub.add_parser("share", parents=[common], help="publish a room to a hub and print the invite")
-    share.add_argument("--server", required=True, metavar="URL", help="the hub, e.g. http://127.0.0.1:8765")
+    share.add_argument("--server", required=True, metavar="URL",
+                       help="the hub, e.g. http://127.0.0.1:8765 (or unix:PATH for `serve --uds PATH`)")
     share.add_argument("--name", help="your name in the room (default: your user name; a member of that name is "
                                       "you)")
     join = sub.add_parser("join", parents=[common], help="open a room that someone shared, from their invite")
@@ -44,7 +45,7 @@ def cmd_share(args) -> int:
     folder = data_dir(args.data_dir)
     memory = Memory.load(folder)
     room = args.room or memory.last_room or "demo"
-    server = args.server.rstrip("/")
+    server = hub_url(args.server)
     try:
         link = read_link(folder, room)
     except ValueError as error:
@@ -80,6 +81,16 @@ def cmd_share(args) -> int:
     print(f"Shared room {room!r} on {server} as room {link.room}; you are its facilitator ({name}).")
     print(f"Open it with `agile-tui --room {room}` (it reconnects to the hub from now on).")
     return _print_invite(room, link)
+
+
+def hub_url(server: str) -> str:
+    """``--server``: a URL, or ``unix:PATH`` for a hub on a Unix socket (`agile-tui serve --uds PATH`)."""
+    from .sync.client import unix_server
+
+    server = server.strip().rstrip("/")
+    if server.startswith("unix:"):
+        return unix_server(str(Path(server[len("unix:"):]).expanduser().resolve()))
+    return server
 
 
 def _print_invite(room: str, link) -> int:

@@ -164,3 +164,34 @@ def test_join_and_share_say_plainly_what_went_wrong(tmp_path, capsys):
         assert cli(["import", "backlog", str(tmp_path / "x.csv"), "--data-dir", str(tmp_path / "ana"),
                     "--room", "team"]) == 1
         assert "shared on a hub" in capsys.readouterr().err
+
+
+def test_a_hub_on_a_unix_socket_is_shared_and_joined_the_same_way(tmp_path):
+    import threading
+    import time
+
+    from agile_tui.server.app import create_app
+    from agile_tui.server.serve import bind_unix, hub_server
+
+    path = tmp_path / "hub.sock"
+    sock = bind_unix(path)
+    server = hub_server(create_app(tmp_path / "hub"), log_level="warning", access_log=False)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        invite = share_room(f"unix:{path}", tmp_path / "ana")
+        assert invite.startswith("http+unix://") and parse_invite(invite).token
+        room_b = join_room(invite, tmp_path / "ben", "Ben")
+        ana, ben = open_session(tmp_path / "ana", "team"), open_session(tmp_path / "ben", room_b)
+        try:
+            live(ana, ben)
+            ana.submit("item.add", id="u1", title="Over the socket")
+            wait_for(lambda: "u1" in ben.state.items, what="the item at Ben")
+        finally:
+            ana.close()
+            ben.close()
+    finally:
+        server.stop()
+        thread.join(15)

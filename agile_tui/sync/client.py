@@ -8,11 +8,13 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote, unquote
 
 import httpx
 
 from .. import __version__
 
+UNIX_SCHEME = "http+unix://"
 CONNECT_S = 5.0
 READ_S = 20.0
 STREAM_READ_S = 45.0  # the hub pings every 15 s: three missed pings mean the connection is dead
@@ -74,7 +76,9 @@ class HubClient:
             headers = {"User-Agent": f"agile-tui/{__version__}"}
             if self.token:
                 headers["Authorization"] = f"Bearer {self.token}"
-            self._http = httpx.Client(base_url=self.server, headers=headers,
+            base, uds = split_server(self.server)
+            transport = httpx.HTTPTransport(uds=uds) if uds else None
+            self._http = httpx.Client(base_url=base, headers=headers, transport=transport,
                                       timeout=httpx.Timeout(self.timeout, connect=CONNECT_S))
         return self._http
 
@@ -141,6 +145,20 @@ class HubClient:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+
+
+def split_server(server: str) -> tuple[str, str | None]:
+    """The base URL and, for a hub on a Unix socket (``http+unix://<socket path, %-encoded>``), the socket."""
+    if server.startswith(UNIX_SCHEME):
+        rest = server[len(UNIX_SCHEME):]
+        socket_part, _, prefix = rest.partition("/")
+        return "http://hub" + ("/" + prefix if prefix else ""), unquote(socket_part)
+    return server, None
+
+
+def unix_server(path: str) -> str:
+    """The server URL of a hub listening on the Unix socket ``path``."""
+    return UNIX_SCHEME + quote(str(path), safe="")
 
 
 def _answer(response: httpx.Response) -> Any:

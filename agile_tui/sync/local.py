@@ -52,10 +52,11 @@ class Invite:
 
 
 def parse_invite(url: str) -> Invite:
-    """``http://HOST:PORT/join/ROOM/INVITE`` (or ``…/join/ROOM`` with a token from elsewhere)."""
+    """``http://HOST:PORT/join/ROOM/INVITE`` (or ``…/join/ROOM`` with a token from elsewhere); a hub on a Unix
+    socket: ``http+unix://%2Fpath%2Fto%2Fhub.sock/join/ROOM/INVITE``."""
     url = url.strip()
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https", "http+unix") or not parts.netloc:
         raise BadInvite(f"{url!r} is not an invite: it should look like http://HOST:PORT/join/ROOM/INVITE.")
     path = parts.path.rstrip("/")
     prefix, sep, rest = path.rpartition("/join/")
