@@ -10,67 +10,26 @@ they call ``listener`` with a ``SyncNote``, which the app moves onto its own loo
 
 from __future__ import annotations
 
-import json
 import queue
-import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..domain import Clock, Op, State, SystemClock, make_op
 from ..domain.errors import Forbidden
 from ..domain.model import Member
-from ..domain.roles import FACILITATOR, PARTICIPANT, forbidden, may
+from ..domain.roles import PARTICIPANT, forbidden, may
 from ..session import SaveReport
-from .client import HubClient, HubRefused, HubUnreachable
+from .client import HubClient
+from .following import Following
 from .local import Confirmed, SharedFiles
+from .notes import SAVE_EVERY, Connection, SyncNote
 from .replica import Pending, Replica
-
-BATCH = 100
-BACKOFF_FIRST = 0.3
-BACKOFF_MAX = 8.0
-OFFLINE_AFTER = 6.0  # seconds of failing to reconnect before "reconnecting" becomes "offline"
-SAVE_EVERY = 1.0  # the confirmed copy is written at most this often while events flow
+from .sending import Sending
 
 
-@dataclass(frozen=True)
-class Connection:
-    """What the header shows: ``live``, ``connecting``, ``reconnecting``, ``offline`` or ``stopped`` (the hub
-    refused us for good: a wrong token, a room it does not have), with the changes not yet on the hub."""
-
-    status: str
-    waiting: int = 0
-    detail: str = ""
-
-    def label(self) -> str:
-        waiting = f" · {self.waiting} waiting" if self.waiting else ""
-        if self.status == "live":
-            return f"● live{waiting}"
-        if self.status == "offline":
-            return f"○ offline{waiting}"
-        if self.status == "stopped":
-            return f"✕ not connected{waiting}"
-        return f"◌ {self.status}…{waiting}"
-
-
-@dataclass(frozen=True)
-class SyncNote:
-    """What the sync threads tell the app: ``state`` (the room changed), ``connection``, ``people`` (presence or
-    role), ``refused`` (one of our ops; ``text`` says why), ``message`` (for the user)."""
-
-    kind: str
-    text: str = ""
-    op: Op | None = None
-    severity: str = "information"
-
-
-def backoff(attempt: int) -> float:
-    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(attempt, 8)) * random.uniform(0.7, 1.3)
-
-
-class SharedSession:
+class SharedSession(Sending, Following):
     def __init__(self, files: SharedFiles, clock: Clock | None = None, client: HubClient | None = None,
                  on_saved: Callable[[SaveReport], None] | None = None, start: bool = True) -> None:
         self.files = files
@@ -298,186 +257,3 @@ class SharedSession:
                     self.on_saved(SaveReport(seq=job.ref, pending=self._local_pending))
             finally:
                 self._queue.task_done()
-
-    # ------------------------------------------------------------------ the sender thread
-
-    def _unsent(self, limit: int) -> list[Pending]:
-        return [p for p in self.replica.pending if p.seq is None and p.ref <= self._durable][:limit]
-
-    def _send_loop(self) -> None:
-        attempt, limit = 0, BATCH
-        while not self._stop.is_set():
-            with self._lock:
-                while not self._stop.is_set() and not (self._have_snapshot and self._unsent(1)):
-                    self._wake.wait(1.0)
-                if self._stop.is_set():
-                    return
-                batch = self._unsent(limit)
-            body = [{"op_id": p.op.op_id, "type": p.op.type, "args": dict(p.op.args), "ts": p.op.ts}
-                    for p in batch]
-            try:
-                answer = self._sender_client.post_ops(self.link.room, self.link.client_id, body)
-            except HubUnreachable:
-                attempt += 1
-                self._stop.wait(backoff(attempt))
-                continue
-            except HubRefused as refusal:
-                wait = self._refused_batch(refusal, batch)
-                if wait is None:  # a refusal for good (401, 404): stop sending; the outbox keeps them
-                    return
-                if refusal.status in (413, 422) and len(batch) > 1:
-                    limit = 1  # one at a time finds the op the hub cannot take
-                attempt += 1
-                self._stop.wait(wait)
-                continue
-            attempt = 0
-            limit = BATCH if len(batch) == 1 else limit
-            self._take_results(answer.get("results") or [], batch)
-
-    def _take_results(self, results: list[dict], batch: list[Pending]) -> None:
-        refused: list[tuple[Pending, str]] = []
-        with self._lock:
-            for result in results:
-                op_id = str(result.get("op_id", ""))
-                if result.get("error"):
-                    got = self.replica.refused_by_hub(op_id)
-                    if got is not None:
-                        refused.append((got, str(result["error"].get("reason", "refused"))))
-                elif isinstance(result.get("seq"), int):
-                    self.replica.acknowledged(op_id, result["seq"])
-            self._dirty = True
-            self._wake.notify_all()
-            self._set_connection()
-        for pending, reason in refused:
-            self._note(SyncNote("refused", reason, pending.op, "error"))
-        if refused:
-            self._note(SyncNote("state"))
-            self._save_confirmed(force=True)
-
-    def _refused_batch(self, refusal: HubRefused, batch: list[Pending]) -> float | None:
-        """Handle a whole batch refused. Returns how long to wait before sending again (None: stop)."""
-        if refusal.status == 429:
-            return max(0.2, refusal.retry_after or 1.0)
-        if refusal.status == 403 and isinstance(refusal.body.get("ops"), list):
-            results = [{"op_id": o.get("op_id"), "error": {"reason": o.get("reason", refusal.reason)}}
-                       for o in refusal.body["ops"] if isinstance(o, dict)]
-            self._take_results(results, batch)
-            return 0.0
-        if refusal.status in (400, 403, 413, 422) and len(batch) == 1:
-            self._take_results([{"op_id": batch[0].op.op_id, "error": {"reason": refusal.reason}}], batch)
-            return 0.0
-        if refusal.status in (401, 404):
-            self._stopped(refusal)
-            return None
-        return backoff(3) if refusal.status >= 500 else 0.0
-
-    def _stopped(self, refusal: HubRefused) -> None:
-        why = ("The hub does not accept this room's token any more" if refusal.status == 401
-               else "The hub no longer has this room")
-        text = f"{why} ({refusal.reason}). Your changes stay in the outbox."
-        with self._lock:
-            self._set_connection("stopped", text)
-        self._note(SyncNote("message", text, severity="error"))
-
-    # ------------------------------------------------------------------ the stream thread
-
-    def _fetch_snapshot(self) -> None:
-        snap = self._stream_client.snapshot(self.link.room)
-        with self._lock:
-            self.replica.reset(State.from_dict(snap["state"]), int(snap["seq"]), snap.get("hidden"))
-            self.participants = list(snap.get("participants") or [])
-            self._have_snapshot, self._dirty = True, True
-            self._take_me(snap.get("me") or {})
-            self._wake.notify_all()
-        self._save_confirmed(force=True)
-        self._note(SyncNote("state"))
-        self._note(SyncNote("people"))
-
-    def _take_me(self, me: dict) -> None:
-        role = me.get("role")
-        if role in (FACILITATOR, PARTICIPANT) and role != self.link.role:
-            self.link.role = role
-            self._save_link()
-
-    def _stream_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self._have_snapshot or self._refetch:
-                    self._refetch = False
-                    self._fetch_snapshot()
-                self._follow()
-                self._stream_failures = 0  # the hub ended the stream (it is stopping): reconnect at once
-            except HubUnreachable as error:
-                self._stream_failed(str(error))
-            except HubRefused as refusal:
-                if refusal.status in (401, 404):
-                    self._stopped(refusal)
-                    return
-                if refusal.status == 429:
-                    self._stop.wait(max(0.5, refusal.retry_after or 2.0))
-                    continue
-                self._stream_failed(refusal.reason)
-            except (ValueError, KeyError, TypeError) as error:  # a malformed answer: start again from a snapshot
-                self._refetch = True
-                self._stream_failed(f"The hub sent something unreadable ({error}).")
-            if not self._stop.is_set():
-                self._stop.wait(backoff(self._stream_failures))
-
-    def _stream_failed(self, why: str) -> None:
-        if self._stop.is_set():
-            return
-        self._stream_failures += 1
-        now = time.monotonic()
-        if self._failing_since is None:
-            self._failing_since = now
-        status = "offline" if now - self._failing_since > OFFLINE_AFTER or not self._have_snapshot else "reconnecting"
-        with self._lock:
-            self._set_connection(status, why)
-
-    def _follow(self) -> None:
-        for event in self._stream_client.events(self.link.room, self.replica.seq):
-            if self._stop.is_set():
-                return
-            if event.name:
-                self._named(event.name, json.loads(event.data))
-                continue
-            data = json.loads(event.data)
-            with self._lock:
-                outcome = self.replica.event(data)
-                if outcome == "applied":
-                    self._dirty = True
-                    self._wake.notify_all()
-                    self._set_connection()
-            if outcome in ("gap", "refetch"):
-                self._fetch_snapshot()
-            elif outcome == "applied":
-                self._note(SyncNote("state"))
-                self._save_confirmed()
-
-    def _named(self, name: str, data: dict) -> None:
-        if name == "hello":
-            self._failing_since = None
-            self._stream_failures = 0
-            with self._lock:
-                self.participants = list(data.get("participants") or self.participants)
-                self._take_me(data.get("me") or {})
-                self._set_connection("live", "")
-                self._wake.notify_all()  # the sender may be waiting out a back-off: the hub is back
-            self._note(SyncNote("people"))
-        elif name == "presence":
-            with self._lock:
-                self.participants = list(data.get("participants") or [])
-            self._note(SyncNote("people"))
-        elif name == "role":
-            new = data.get("facilitator") or {}
-            with self._lock:
-                if new.get("participant_id") == self.link.participant_id:
-                    self.link.role = FACILITATOR
-                elif self.link.role == FACILITATOR:
-                    self.link.role = PARTICIPANT
-            self._save_link()
-            who = new.get("name") or "someone"
-            mine = new.get("participant_id") == self.link.participant_id
-            self._note(SyncNote("people"))
-            text = "You are the facilitator now." if mine else f"{who} is the facilitator now."
-            self._note(SyncNote("message", text))
