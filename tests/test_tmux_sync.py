@@ -4,6 +4,7 @@ The teammate adds an item from the keyboard, the facilitator's client gets it, t
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -67,3 +68,38 @@ def test_join_in_a_terminal_edit_lose_the_hub_and_reopen(term, tmp_path):
         ana.close()
     finally:
         hub.kill()
+
+
+def test_a_hang_up_ends_the_app_cleanly_with_the_notes_typed_so_far_saved(term, tmp_path):
+    """SIGHUP (the terminal or the SSH link went away): the app saves its drafts, exits 0, frees the room."""
+    import signal
+    import subprocess
+    import sys
+
+    from .test_tmux import ROOT, app_env
+
+    term.start("--demo", width=130, height=36)
+    term.wait_for(lambda s: "Backlog" in s, "the planning screen")
+    term.keys("2")
+    term.wait_for(lambda s: "No standup is running" in s, "the standup lobby")
+    term.keys("s")
+    term.wait_for(lambda s: "Start" in s and "ctrl+s" in s, "the start dialog")
+    term.keys("C-s")
+    term.wait_for(lambda s: "Yesterday" in s, "the round, with the notes fields")
+    term.keys("i")
+    term.type("Draft when the line dropped")
+    term.wait_for(lambda s: "Draft when the line dropped" in s, "the typed note")
+    shell = term.tmux("display-message", "-p", "-t", "app", "#{pane_pid}").strip()
+    children = Path(f"/proc/{shell}/task/{shell}/children").read_text().split()
+    assert children, "the app's process"
+    os.kill(int(children[0]), signal.SIGHUP)
+    assert term.wait_for_exit() == 0
+    again = subprocess.run([sys.executable, "-m", "agile_tui", "export", "--format", "json", "--room", "demo"],
+                           cwd=ROOT, env=app_env(), capture_output=True, timeout=60, encoding="utf-8")
+    assert again.returncode == 0, again.stderr
+    standups = json.loads(again.stdout)["standups"].values()
+    notes = [u["yesterday"] for s in standups if s["status"] == "live" for u in s["updates"]]
+    assert "Draft when the line dropped" in notes
+    from agile_tui.store import RoomStore  # the room is free again: this process can own it
+
+    RoomStore.open(Path(os.environ["AGILE_TUI_DATA_DIR"]), "demo").close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import tomllib
 from collections.abc import Iterable
 from datetime import date
@@ -155,6 +156,11 @@ class AgileApp(SharedRoom, App):
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM) if not self.is_headless else ():  # the terminal closed
+            try:  # (a dropped SSH link) or a kill
+                self._loop.add_signal_handler(sig, self._hang_up)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no such
+                pass
         for message in self._theme_messages:
             self.say(message, severity="warning", timeout=8)
         self._apply_keymap()
@@ -369,6 +375,14 @@ class AgileApp(SharedRoom, App):
         if any(r.status == "open" and r.timer_since is not None for r in state.retros.values()):
             return "retro timer"
         return ""
+
+    def _hang_up(self) -> None:
+        """Leave at once, saving every draft first; no question asked (there may be nobody to answer)."""
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if hasattr(screen, "flush_drafts"):
+                    screen.flush_drafts()
+        self.exit()
 
     async def _quit_now(self) -> None:
         await asyncio.to_thread(self.session.flush)
