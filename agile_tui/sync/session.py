@@ -49,6 +49,7 @@ class SharedSession(Sending, Following):
         self._refetch = False
         self._durable = max([p.ref for p in files.pending], default=0)
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._queue: queue.Queue[Pending | None] = queue.Queue()
@@ -212,23 +213,24 @@ class SharedSession(Sending, Following):
 
     def _save_confirmed(self, force: bool = False) -> None:
         """Write the confirmed copy (at most every SAVE_EVERY s unless forced), then cut the outbox lines it
-        includes."""
-        with self._lock:
-            if not self._have_snapshot or not (self._dirty or force):
-                return
-            now = time.monotonic()
-            if not force and now - self._last_save < SAVE_EVERY:
-                return
-            r = self.replica
-            copy = Confirmed(r.seq, r.confirmed, dict(r.hidden), list(self.participants))
-            first_pending = min([p.ref for p in r.pending], default=None)
-            done = self._durable if first_pending is None else min(self._durable, first_pending - 1)
-            self._dirty, self._last_save = False, now
-        try:
-            self.files.save_confirmed(copy, done)
-        except (OSError, ValueError) as error:
-            self.last_error = f"Could not save the shared room's copy: {error}"
-            self._dirty = True
+        includes. One save at a time, so an older copy never replaces a newer one."""
+        with self._save_lock:
+            with self._lock:
+                if not self._have_snapshot or not (self._dirty or force):
+                    return
+                now = time.monotonic()
+                if not force and now - self._last_save < SAVE_EVERY:
+                    return
+                r = self.replica
+                copy = Confirmed(r.seq, r.confirmed, dict(r.hidden), list(self.participants))
+                first_pending = min([p.ref for p in r.pending], default=None)
+                done = self._durable if first_pending is None else min(self._durable, first_pending - 1)
+                self._dirty, self._last_save = False, now
+            try:
+                self.files.save_confirmed(copy, done)
+            except (OSError, ValueError) as error:
+                self.last_error = f"Could not save the shared room's copy: {error}"
+                self._dirty = True
 
     # ------------------------------------------------------------------ the writer thread
 
