@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssh-authorized-keys", dest="ssh_keys", type=Path, metavar="FILE",
                        help="the public keys allowed in over SSH, one per line, with a name and an optional "
                             "facilitator mark (default: the hub folder's ssh_authorized_keys)")
+    serve.add_argument("--ssh-room-limit", type=int, default=50, metavar="N",
+                       help="people at most in one room before SSH refuses more (default: 50)")
     return parser
 
 
@@ -353,7 +355,7 @@ def cmd_serve(args) -> int:
     folder = args.hub_dir or data_dir(args.data_dir) / "hub"
     settings = Settings(rate=args.rate, burst=max(100.0, args.rate * 6))
     return serve(folder, host=args.host, port=args.port, uds=args.uds, settings=settings,
-                 ssh_port=args.ssh_port, ssh_keys=args.ssh_keys)
+                 ssh_port=args.ssh_port, ssh_keys=args.ssh_keys, ssh_room_limit=args.ssh_room_limit)
 
 
 if __name__ == "__main__":  # pragma: no cover

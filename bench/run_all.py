@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = ("bench_startup.py", "bench_store.py", "bench_keypress.py", "bench_standup_cpu.py", "bench_metrics.py",
-           "bench_retro.py", "bench_hub.py")
+           "bench_retro.py", "bench_hub.py", "bench_ssh.py")
 LIMIT_S = 600  # per benchmark; each normally takes well under a minute or two
 
 

@@ -328,6 +328,59 @@ class Room:
         self.participants[who.id] = (who, auth.digest(auth.split_token(token)[1]))
         self.broadcast_presence()
 
+    # ------------------------------------------------------------------ people the hub vouches for (SSH keys)
+
+    def person_named(self, name: str) -> auth.Participant | None:
+        """The participant (never a metrics token) that a person of this name is in this room: the one who holds
+        the active member of that name, else one who joined under that name (case-insensitive); None if new."""
+        people = self.people()
+        member = member_by_name(self.state, name)
+        if member is not None:
+            found = next((p for p in people if p.member_id == member.id), None)
+            if found is not None:
+                return found
+        folded = name.strip().casefold()
+        return next((p for p in people if p.name.strip().casefold() == folded), None)
+
+    def here_ids(self) -> set[str]:
+        """The participants who are here now (a stream open, or a recent presence post)."""
+        return {p["participant_id"] for p in self.presence_list() if p["here"]}
+
+    def rotate_token(self, who: auth.Participant) -> str:
+        """A new token for ``who`` (its hash stored at once); their earlier token stops working."""
+        secret = auth.new_secret()
+        token_hash = auth.digest(secret)
+        self.log.begin()
+        try:
+            self.log.set_token_hash(self.id, who.id, token_hash)
+            self.log.commit()
+        except BaseException:
+            self.log.rollback()
+            raise
+        self.participants[who.id] = (self.participants[who.id][0], token_hash)
+        return f"{who.id}.{secret}"
+
+    def make_facilitator(self, who: auth.Participant) -> auth.Participant:
+        """Give ``who`` the facilitator role (handed over from whoever holds it); as they are now."""
+        current = self.participants[who.id][0]
+        if current.facilitator:
+            return current
+        holder = next((p for p in self.people() if p.facilitator), None)
+        if holder is not None:
+            return self.hand_over(holder, who.id)
+        self.log.begin()
+        try:
+            self.log.set_role(self.id, who.id, auth.FACILITATOR)
+            self.log.commit()
+        except BaseException:
+            self.log.rollback()
+            raise
+        new = auth.Participant(current.room, current.id, current.member_id, current.name, auth.FACILITATOR)
+        self.participants[who.id] = (new, self.participants[who.id][1])
+        self.wake("role", dumps({"facilitator": describe(new)}))
+        self.broadcast_presence()
+        return new
+
 
 def describe(who: auth.Participant) -> dict:
     return {"participant_id": who.id, "member_id": who.member_id, "name": who.name, "role": who.role}

@@ -118,6 +118,11 @@ class OpLog:
     def set_role(self, room: str, participant_id: str, role: str) -> None:
         self.db.execute("UPDATE participants SET role = ? WHERE room = ? AND id = ?", (role, room, participant_id))
 
+    def set_token_hash(self, room: str, participant_id: str, token_hash: str) -> None:
+        """A participant's new token (its hash): the old token stops working."""
+        self.db.execute("UPDATE participants SET token_hash = ? WHERE room = ? AND id = ?",
+                        (token_hash, room, participant_id))
+
     # ------------------------------------------------------------------ the log
 
     def seq_of(self, room: str, client_id: str, op_id: str) -> int | None:

@@ -93,11 +93,16 @@ class Hub:
             raise HubError(401, "unauthorized", "That invite is not valid for this room.")
         name = name.strip()
         member = member_by_name(room.state, name)
+        if member is not None and room.claimed(member.id):
+            raise HubError(409, "taken", f"Someone has already joined as {member.name}. Join under another name, "
+                                         "or use the token you were given then.")
+        who, token = self._new_person(room, name, member)
+        return {**describe(who), "token": token, "seq": room.head}
+
+    def _new_person(self, room: Room, name: str, member) -> tuple[auth.Participant, str]:
+        """A new participant: that member of the team, or a new member of that name (one transaction)."""
         ops = []
         if member is not None:
-            if room.claimed(member.id):
-                raise HubError(409, "taken", f"Someone has already joined as {member.name}. Join under another name, "
-                                             "or use the token you were given then.")
             member_id = member.id
         else:
             member_id = new_id("m-")
@@ -105,7 +110,29 @@ class Hub:
         who, token, record = room.new_participant(name, member_id, auth.PARTICIPANT)
         room.commit(HUB_ACTOR, HUB_ACTOR, ops, extra=record)
         room.admit(who, token)
-        return {**describe(who), "token": token, "seq": room.head}
+        return who, token
+
+    def admit_person(self, room_id: str, name: str, *, facilitator: bool = False,
+                     token: str | None = None) -> tuple[auth.Participant, str]:
+        """Someone the hub itself vouches for (an SSH key in its keys file), without an invite: the participant
+        of that name in the room (``Room.person_named``), or a new one (and a new member, as ``join`` does).
+        ``token`` is one the caller minted for them before: kept while it is still theirs, else their token is
+        rotated (an earlier one stops working). ``facilitator`` hands them the role. (who, their token)."""
+        room = self.room(room_id)
+        name = name.strip()
+        who = room.person_named(name)
+        if who is None:
+            who, token = self._new_person(room, name, member_by_name(room.state, name))
+        else:
+            try:
+                valid = token is not None and room.authenticate(token).id == who.id
+            except HubError:
+                valid = False
+            if not valid:
+                token = room.rotate_token(who)
+        if facilitator:
+            who = room.make_facilitator(who)
+        return who, token
 
     @staticmethod
     def _member_add(room: Room, member_id: str, name: str) -> NewOp:
