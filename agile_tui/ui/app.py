@@ -19,14 +19,12 @@ from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 
 from ..config import Memory
-from ..domain import OpRejected, metrics
-from ..domain.standup import live_standup
+from ..domain import OpRejected
 from ..session import RoomSession, SaveReport
 from .screens.planning import PlanningScreen
 from .shared_room import SharedRoom
 from .text import plain
 from .themes import DEFAULT_THEME, STATUS_DEFAULTS, load_themes, shipped_folder
-from .widgets.help_screen import HelpScreen
 
 RITUALS = {"planning": "1", "standup": "2", "metrics": "3", "retro": "4"}
 
@@ -151,8 +149,25 @@ class AgileApp(SharedRoom, App):
             if self.memory and self.memory.theme:
                 messages.append(f"Theme {wanted!r} is not available; using {DEFAULT_THEME}.")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
-        self.theme = wanted
+        self._start_theme(wanted)
         return messages
+
+    def _start_theme(self, name: str) -> None:
+        """Put the app in theme ``name`` before it runs. ``self.theme = name`` here would run Textual's theme
+        watcher, which is made for a running app: it queues a full re-parse of the stylesheet (app.tcss and every
+        widget's default CSS: 10-20 ms before the first frame) that also drops the parse cache, so what the first
+        screen needs is parsed once more as it mounts. Nothing is parsed yet at this point, so the stylesheet
+        only needs the theme's variables: the one parse that comes with the first screen uses them. The rest is
+        what the watcher does (theme classes, ANSI colour mapping), and our own watcher (the remembered theme).
+        Themes chosen later go through ``self.theme`` as usual."""
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        classes = {c: False for c in self.classes if c.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.watch_theme(name)
 
     def on_mount(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -172,9 +187,11 @@ class AgileApp(SharedRoom, App):
     @staticmethod
     def _settle_memory() -> None:
         """After the first frame: move everything alive so far out of the collector's way. Full collections
-        over thousands of items otherwise cost hundreds of ms on an unlucky key press."""
+        over thousands of items otherwise cost hundreds of ms on an unlucky key press. The collector is off
+        until now when the app is started by the command (``cli.cmd_run``); from here it runs again."""
         gc.freeze()  # no collection first: that would cost ~100 ms; freezing alone is cheap
         gc.set_threshold(20_000, 20, 20)
+        gc.enable()
 
     def _warm_metrics(self) -> None:
         """After the first frame: index the room's samples by metric in a thread worker, so the metrics board
@@ -182,7 +199,7 @@ class AgileApp(SharedRoom, App):
         for the rest of the build rather than starting its own (the index is built under a lock)."""
         state = self.session.state
         if state.samples:
-            self.run_worker(partial(metrics.warm, state), name="metrics-warm", group="metrics-warm", thread=True,
+            self.run_worker(partial(_warm_metrics, state), name="metrics-warm", group="metrics-warm", thread=True,
                             exit_on_error=False)
 
     def _apply_keymap(self) -> None:
@@ -324,6 +341,8 @@ class AgileApp(SharedRoom, App):
         return self._screen_stacks[mode][-1] if self._screen_stacks.get(mode) else self.screen
 
     def action_help(self) -> None:
+        from .widgets.help_screen import HelpScreen  # (loaded when needed: a quicker start)
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return
@@ -368,6 +387,8 @@ class AgileApp(SharedRoom, App):
 
     def _running_clock(self) -> str:
         """Which clock runs ("" when none): the standup's speaker clock or a retro's timer."""
+        from ..domain.standup import live_standup  # (loaded when needed: a quicker start)
+
         state = self.session.state
         standup = live_standup(state)
         if standup is not None and standup.running_since is not None:
@@ -397,6 +418,13 @@ KEY_NAMES = {"question_mark": "?", "slash": "/", "plus": "+", "minus": "-", "ast
 
 def key_label(key: str) -> str:
     return KEY_NAMES.get(key, key)
+
+
+def _warm_metrics(state) -> None:
+    """(In a thread worker.) The metrics module loads here, after the first frame, rather than at start."""
+    from ..domain import metrics
+
+    metrics.warm(state)
 
 
 def _screen(module: str, name: str) -> Screen:

@@ -9,6 +9,7 @@ from time import monotonic
 from textual import events
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.types import NoActiveAppError
 from textual.widget import Widget
 
 from ..widgets.key_bar import KeyBar
@@ -26,6 +27,30 @@ class RitualScreen(Screen):
     # Textual's Screen.focused repaints the whole screen on every focus move, so opening the item editor
     # redrew every line of both lists. The widgets that gain and lose focus repaint themselves.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A new screen starts "behind" the app's CSS (Textual counts CSS refreshes, a screen from -1), so the
+        # first switch to a mode re-parses the whole stylesheet (~10-20 ms; for planning, before the first
+        # frame). A screen with nothing mounted yet is behind nothing: its widgets are styled from the current
+        # stylesheet as they mount. Screens shown before hold on to their count, and are refreshed as usual.
+        try:
+            self._css_update_count = self.app._css_update_count
+        except NoActiveAppError:
+            pass
+
+    def _compositor_refresh(self) -> None:
+        """Draw a frame, unless the app is in a batch update (then ``App._display`` throws the frame away).
+        Textual lays out a mode's first screen while the app starts, in a batch that lasts until the app is
+        ready, and rendered a whole frame there for nothing (15-25 ms before the first frame); the frame after the
+        batch then repainted only what had changed since, so the first frame shown lacked both lists (they came
+        a frame later). Here the screen is marked for a full repaint instead, and the app prompts it once past
+        the batch: the first frame shown is the whole screen."""
+        if self.app._batch_count and self is self.app.screen and not self.app.is_inline:
+            self.refresh()
+            self.app.call_later(self.check_idle)
+            return
+        super()._compositor_refresh()
 
     # Actions that run the ritual's flow: hidden from a participant of a shared room (the facilitator's).
     FACILITATOR_ACTIONS: frozenset[str] = frozenset()

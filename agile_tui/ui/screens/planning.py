@@ -14,7 +14,6 @@ from textual.widgets import Input, Static
 from ...domain import new_id, planning
 from ...domain.model import ITEM_KINDS
 from ..text import safe
-from ..widgets.dialogs import PromptDialog
 from ..widgets.item_editor import ItemEditor
 from ..widgets.item_table import ItemTable
 from ..widgets.key_bar import KeyBar
@@ -331,6 +330,8 @@ class PlanningScreen(SprintActions, RitualScreen):
                 return self._submit("blocker.update", id=current.id, text=note)
             return self._submit("blocker.open", id=new_id("blocker-"), item_id=item.id, text=note,
                                 block_item=True)
+
+        from ..widgets.dialogs import PromptDialog  # (loaded when needed: a quicker start)
 
         self.app.push_screen(PromptDialog(f"What blocks {item.title[:60]}?", "The blocker, in a few words",
                                           save, value=current.text if current else item.note))

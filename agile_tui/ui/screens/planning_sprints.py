@@ -5,13 +5,16 @@ from __future__ import annotations
 from ...domain import new_id, planning
 from ...domain.model import ROLES
 from ...domain.planning_ops import next_planned
-from ..widgets.dialogs import CloseSprintDialog, MemberDialog, SprintDialog, next_start
+
+# Each action imports its dialog when first used: the planning screen paints without ..widgets.dialogs.
 
 
 class SprintActions:
     """Mixed into PlanningScreen, which provides ``app`` and ``_submit``."""
 
     def action_new_sprint(self) -> None:
+        from ..widgets.dialogs import SprintDialog, next_start
+
         state = self.app.session.state
         number = len(state.sprints) + 1
         start = next_start(state.sprints.values(), self.app.today())
@@ -41,6 +44,8 @@ class SprintActions:
                                         toggle, hint="enter adds or drops the metric · escape closes"))
 
     def action_edit_sprint(self) -> None:
+        from ..widgets.dialogs import SprintDialog
+
         sprint = planning.planning_sprint(self.app.session.state)
         if sprint is None:
             self.action_new_sprint()
@@ -62,6 +67,8 @@ class SprintActions:
             self.app.say(f"Started {sprint.name}. Go!")
 
     def action_close_sprint(self) -> None:
+        from ..widgets.dialogs import CloseSprintDialog
+
         state = self.app.session.state
         sprint = planning.active_sprint(state)
         if sprint is None:
@@ -83,6 +90,8 @@ class SprintActions:
         self.app.push_screen(CloseSprintDialog(sprint, unfinished, done, close, next_name))
 
     def action_add_member(self) -> None:
+        from ..widgets.dialogs import MemberDialog
+
         def save(name: str, role: str) -> str | None:
             known = {r.casefold(): r for r in ROLES}
             role = known.get(role.strip().casefold(), role.strip())
