@@ -61,7 +61,7 @@ def cmd_share(args) -> int:
         return _fail(str(error))
     try:
         if store.seq == 0:
-            return _fail(f"Room {room!r} has nothing in it yet: open it once (agile-tui --room {room}) first.")
+            return _fail(f"Room {room!r} has nothing in it yet: open it once (agile-tui --room={room}) first.")
         name = (args.name or _user_name()).strip()
         try:
             created = HubClient(server).create_room(store.state.to_dict(), name)
@@ -79,7 +79,7 @@ def cmd_share(args) -> int:
     finally:
         store.close()
     print(f"Shared room {room!r} on {server} as room {link.room}; you are its facilitator ({name}).")
-    print(f"Open it with `agile-tui --room {room}` (it reconnects to the hub from now on).")
+    print(f"Open it with `agile-tui --room={room}` (it reconnects to the hub from now on).")
     return _print_invite(room, link)
 
 
@@ -149,10 +149,13 @@ def cmd_join(args) -> int:
     token = os.environ.get(TOKEN_ENV, "").strip()
     room = find_link(folder, invite.server, invite.room)
     try:
-        if room is not None and not token:
-            pass  # joined before from here: open it again (the hub keeps us as the same member)
+        if room is not None and not token:  # joined before from here: open it again (the same member)
+            link = read_link(folder, room)
+            if link is not None and link.server != invite.server:  # the hub moved (or is spelt another way)
+                link.server = invite.server
+                write_link(folder, room, link)
         else:
-            room = validate_room_name(args.room or room or invite.room)
+            room = validate_room_name(args.room or room or local_name(invite.room))
             existing = read_link(folder, room)
             if existing is not None and existing.room != invite.room:
                 return _fail(f"Room {room!r} here is linked to another hub room; choose a name with --room.")
@@ -161,7 +164,7 @@ def cmd_join(args) -> int:
                 me = snap["me"]
                 link = existing or HubLink(invite.server, invite.room, token, me["participant_id"],
                                            me.get("member_id") or "", me["name"], me["role"])
-                link.token, link.role = token, me["role"]
+                link.token, link.role, link.server = token, me["role"], invite.server
             elif not invite.token:
                 return _fail("That link has no invite in it: it should end in /join/ROOM/INVITE.", 2)
             else:
@@ -185,9 +188,22 @@ def cmd_join(args) -> int:
     except OSError:
         pass
     if args.no_open:
-        print(f"Joined: open it with `agile-tui --room {room}`.")
+        print(f"Joined: open it with `agile-tui --room={room}`.")
         return 0
-    return open_shared(folder, room, memory)
+    # Start again as `agile-tui --room=R`: the invite must not stay in this process's arguments (`ps` shows
+    # them to everyone on the machine) for as long as the app runs.
+    command = [sys.executable, "-m", "agile_tui", f"--room={room}"]
+    if args.data_dir:
+        command.append(f"--data-dir={args.data_dir}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+    return 0  # pragma: no cover - execv does not return
+
+
+def local_name(hub_room: str) -> str:
+    """The name here of a joined room: the hub's room id (one starting with "-" would read as an option)."""
+    return "r" + hub_room if hub_room.startswith("-") else hub_room
 
 
 def open_shared(folder: Path, room: str, memory) -> int:
@@ -217,4 +233,16 @@ def open_shared(folder: Path, room: str, memory) -> int:
         app.run()
     finally:
         session.close()
+        _report_after(session)
     return app.return_code or 0
+
+
+def _report_after(session) -> None:
+    """What the app could not show any more: refusals that came while it closed, changes not saved."""
+    from .ui.shared_room import refusal_text
+
+    for note in session.take_unseen():
+        print(f"agile-tui: {refusal_text(note) if note.kind == 'refused' else note.text}", file=sys.stderr)
+    if session.unsaved:
+        print(f"agile-tui: {session.unsaved} change(s) could not be saved to {session.files.folder}: "
+              f"{session.last_error or 'the disk refused them'}", file=sys.stderr)

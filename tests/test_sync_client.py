@@ -195,3 +195,116 @@ def test_a_hub_on_a_unix_socket_is_shared_and_joined_the_same_way(tmp_path):
     finally:
         server.stop()
         thread.join(15)
+
+
+def test_a_refused_change_is_never_sent_again_and_is_reported_even_before_the_app_shows(tmp_path):
+    with running_hub(tmp_path / "hub") as hub:
+        invite = share_room(hub.url, tmp_path / "ana")
+        room_b = join_room(invite, tmp_path / "ben", "Ben")
+        ana = open_session(tmp_path / "ana", "team")
+        ben = SharedSession(SharedFiles(tmp_path / "ben", room_b), start=False)
+        ben.start(follow=False)  # Ben does not hear of Ana's delete before his edit
+        try:
+            live(ana)
+            ana.submit("item.delete", id="i1")
+            assert ana.wait_sent(5)
+            ben.submit("item.update", id="i1", title="Refused edit")
+            wait_for(lambda: any(n.kind == "refused" for n in ben.unseen), what="the refusal")
+            ben.flush()
+        finally:
+            ben.close()
+        notes = ben.take_unseen()  # nobody listened: kept for whoever shows them (the app, or stderr after)
+        assert [n.op.type for n in notes if n.kind == "refused"] == ["item.update"]
+        ana.submit("item.add", id="i1", title="Added again by Ana")
+        assert ana.wait_sent(5)
+        again = open_session(tmp_path / "ben", room_b)
+        try:
+            assert not any(p.op.args.get("title") == "Refused edit" for p in again.replica.pending)
+            live(again, ana)
+            settled(again, ana)
+            assert ana.state.items["i1"].title == "Added again by Ana"
+        finally:
+            again.close()
+            ana.close()
+
+
+def test_a_server_that_is_not_the_hub_never_makes_a_change_count_as_refused(tmp_path):
+    """A proxy answering 403 with a web page, then a captive portal answering 200 with one: the change waits."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    codes = iter([403, 200] * 1000)
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self._page()
+
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self._page()
+
+        def _page(self):
+            body = b"<html>Sign in to the guest Wi-Fi</html>"
+            self.send_response(next(codes))
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    with running_hub(tmp_path / "hub") as hub:
+        invite = share_room(hub.url, tmp_path / "ana")
+        room_b = join_room(invite, tmp_path / "ben", "Ben")
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        link = read_link(tmp_path / "ben", room_b)
+        link.server = f"http://127.0.0.1:{proxy.server_address[1]}"
+        write_link(tmp_path / "ben", room_b, link)
+        ben = open_session(tmp_path / "ben", room_b)
+        try:
+            ben.submit("item.add", id="w1", title="Typed behind the portal")
+            ben.flush()
+            wait_for(lambda: ben.connection.status in ("reconnecting", "offline"), what="no hub")
+            import time
+
+            time.sleep(1.0)  # a few tries against the portal
+            assert [p.op.args["id"] for p in ben.replica.pending] == ["w1"]
+            assert not any(n.kind == "refused" for n in ben.unseen)
+            assert "agile-tui hub" in ben.connection.detail
+        finally:
+            ben.close()
+    finally:
+        proxy.shutdown()
+
+
+def test_a_damaged_link_or_outbox_gets_a_clear_message_and_a_kept_copy(tmp_path, capsys):
+    with running_hub(tmp_path / "hub") as hub:
+        invite = share_room(hub.url, tmp_path / "ana")
+        room_b = join_room(invite, tmp_path / "ben", "Ben")
+        ben = SharedSession(SharedFiles(tmp_path / "ben", room_b), start=False)
+        ben.start(follow=False)
+        ben._stop.set()  # noqa: SLF001 - keep the ops in the outbox: nothing is sent
+        for n in range(3):
+            ben.submit("item.add", id=f"o{n}", title=f"Outbox {n}")
+        ben.flush()
+        ben._stop.clear()  # noqa: SLF001
+        ben.close(send_for=0)
+    folder = tmp_path / "ben" / "shared" / room_b
+    lines = (folder / "outbox.journal").read_bytes().splitlines(keepends=True)
+    assert len(lines) == 3
+    (folder / "outbox.journal").write_bytes(lines[0] + b'{"seq": 2, "op": {broken\n' + lines[2])
+    files = SharedFiles(tmp_path / "ben", room_b)
+    try:
+        assert [p.op.args["id"] for p in files.pending] == ["o0"]
+        assert any("kept as" in problem for problem in files.problems)
+        copies = [p for p in folder.iterdir() if p.name.startswith("outbox.journal.")]
+        assert copies and b"Outbox 2" in copies[0].read_bytes()
+    finally:
+        files.close()
+    (folder / "link.json").write_text("[]", encoding="utf-8")
+    capsys.readouterr()
+    assert cli(["--room", room_b, "--data-dir", str(tmp_path / "ben")]) == 1
+    assert "not a hub link" in capsys.readouterr().err

@@ -236,7 +236,9 @@ def redact(op: Op, before: State, after: State, viewer_id: str, *, facilitator: 
         except OpRejected:
             replayed = None
         if replayed is not None and _same_content(replayed, seen_after):
-            return Redaction(op=op)
+            # The counts of what is still held back changed too (a vote of one's own: the votes cast).
+            hidden = hidden_summary(after, viewer, facilitator=facilitator, retro_ids=retro_ids) if retro_ids else {}
+            return Redaction(op=op, hidden=hidden)
     patch: dict[str, dict] = {}
     for coll in ("room", *COLLECTIONS):
         if coll == "room":

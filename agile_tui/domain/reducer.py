@@ -55,7 +55,7 @@ def apply(state: State, op: Op) -> State:
         return state
     if op.type in NOT_UNDOABLE or op.actor in SYSTEM_ACTORS:
         return tx.commit()
-    entry = {"label": describe(op, state), **tx.inverse(), "after": tx.after()}
+    entry = {"label": describe(op, state), "type": op.type, **tx.inverse(), "after": tx.after()}
     undo = dict(state.undo)
     undo[op.actor] = (*state.undo.get(op.actor, ())[-(UNDO_DEPTH - 1):], entry)
     redo = dict(state.redo)
@@ -79,6 +79,7 @@ def _take_back(state: State, actor: str, source: str, target: str) -> State:
         raise NothingToUndo(f"Nothing to {source}.")
     entry = stack[-1]
     label = entry.get("label", "")
+    kind = {"type": entry["type"]} if "type" in entry else {}
     tx = Tx(state)
     if tx.changed_since(entry.get("after")):
         raise RuleViolation(f"Can't {source} {label!r}: someone else has changed it since.")
@@ -89,7 +90,7 @@ def _take_back(state: State, actor: str, source: str, target: str) -> State:
     stacks = {source: dict(getattr(state, source)), target: dict(getattr(state, target))}
     stacks[source][actor] = stack[:-1]
     stacks[target][actor] = (*getattr(state, target).get(actor, ())[-(UNDO_DEPTH - 1):],
-                             {"label": label, **tx.inverse(), "after": tx.after()})
+                             {"label": label, **kind, **tx.inverse(), "after": tx.after()})
     return tx.commit(**stacks)
 
 

@@ -52,6 +52,12 @@ def forbidden(role: str, member_id: str | None, op_type: str, args: Mapping, sta
         return _card_rule(role, member_id, args, state) if op_type == "retro.card_update" else None
     if op_type in FACILITATOR_ONLY:
         return f"Only the facilitator can do {op_type!r}; ask them, or ask for the facilitator role."
+    if op_type in ("undo", "redo") and member_id:  # taking back (or doing again) a change of the flow
+        stack = (state.undo if op_type == "undo" else state.redo).get(member_id, ())
+        taken = stack[-1].get("type") if stack else None
+        if taken in FACILITATOR_ONLY:
+            return (f"Only the facilitator can {op_type} {stack[-1].get('label') or taken!r}; ask them, or ask "
+                    "for the facilitator role.")
     if op_type in FOR_A_MEMBER:
         member = args.get("member_id")
         if member not in (None, "", member_id):

@@ -3,7 +3,8 @@ see it (domain/privacy.py), over SSE (``id:`` = seq, resume with ``Last-Event-ID
 or a long-poll. Presence and role changes are ephemeral events without an id.
 
 An event's data is one JSON object, always with ``seq``, and one of:
-- ``op``: ``{op_id, type, args, actor, ts}``: apply it with the reducer;
+- ``op``: ``{op_id, type, args, actor, ts}``: apply it with the reducer (with ``hidden``, for an op in a retro:
+  the new counts of what is held back there);
 - ``patch`` (with ``hidden``): the op is not for this viewer's eyes; replace these entities (None: remove) and
   take ``hidden`` as the new counts of what is held back in the retros it names (an empty patch: nothing
   visible changed, but the seq moves on);
@@ -62,6 +63,8 @@ class Entry:
                 data = {"seq": self.seq, "refetch": True}
             elif got.op is not None:
                 data = {"seq": self.seq, "op": got.op.to_dict()}
+                if got.hidden:
+                    data["hidden"] = got.hidden
             else:
                 data = {"seq": self.seq, "patch": got.patch, "hidden": got.hidden}
             text = self.per_viewer[key] = dumps(data)

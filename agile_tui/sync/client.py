@@ -65,10 +65,11 @@ def parse_sse(lines: Iterator[str]) -> Iterator[SseEvent]:
 @dataclass
 class HubClient:
     server: str
-    token: str = ""
+    token: str = field(default="", repr=False)
     timeout: float = READ_S
     _http: httpx.Client | None = field(default=None, repr=False)
     _stream: httpx.Response | None = field(default=None, repr=False)
+    _aborted: bool = field(default=False, repr=False)
 
     @property
     def http(self) -> httpx.Client:
@@ -124,6 +125,8 @@ class HubClient:
                     response.read()
                     _answer(response)
                 self._stream = response
+                if self._aborted:
+                    return
                 try:
                     yield from parse_sse(response.iter_lines())
                 finally:
@@ -134,7 +137,9 @@ class HubClient:
             raise HubUnreachable(_why(httpx.ReadError(str(error)), self.server)) from None
 
     def abort(self) -> None:
-        """End a stream that another thread is reading, at once (a blocked read returns)."""
+        """End a stream that another thread is reading, at once (a blocked read returns); a stream opened
+        after this ends as soon as it opens."""
+        self._aborted = True
         response = self._stream
         if response is None:
             return
@@ -167,8 +172,14 @@ def _answer(response: httpx.Response) -> Any:
     except ValueError:
         body = None
     if response.is_success:
+        if not isinstance(body, dict):  # a captive portal, a proxy's page: not our hub
+            raise HubUnreachable(f"The server at {response.url.host} did not answer like an agile-tui hub "
+                                 f"(HTTP {response.status_code}, {response.headers.get('content-type', '?')}).")
         return body
     data = body if isinstance(body, dict) else {}
+    if "code" not in data:  # a proxy or another server answered, not the hub: try again later
+        raise HubUnreachable(f"The server at {response.url.host} answered HTTP {response.status_code} "
+                             f"{response.reason_phrase}, not like an agile-tui hub.")
     reason = str(data.get("reason") or response.reason_phrase or f"HTTP {response.status_code}")
     retry = response.headers.get("Retry-After")
     try:

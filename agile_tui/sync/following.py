@@ -70,6 +70,8 @@ class Following:
             self._set_connection(status, why)
 
     def _follow(self) -> None:
+        if self._stop.is_set():
+            return
         for event in self._stream_client.events(self.link.room, self.replica.seq):
             if self._stop.is_set():
                 return
@@ -91,6 +93,9 @@ class Following:
 
     def _named(self, name: str, data: dict) -> None:
         if name == "hello":
+            head = data.get("head")
+            if isinstance(head, int) and head < self.replica.seq:  # the hub went back (restored from a backup)
+                self._fetch_snapshot()
             self._failing_since = None
             self._stream_failures = 0
             with self._lock:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from ..domain import State
 from ..domain.ops import Op
-from ..store.fsutil import atomic_write_bytes, move_aside, remove_stale_temps
+from ..store.fsutil import atomic_write_bytes, keep_copy, move_aside, remove_stale_temps
 from ..store.journal import Journal, scan_journal
 from ..store.lock import RoomLock
 from ..store.paths import validate_room_name
@@ -72,17 +72,20 @@ class HubLink:
 
     server: str
     room: str  # the hub's room id
-    token: str  # our participant token
+    token: str = field(repr=False)  # our participant token
     participant_id: str
     member_id: str
     name: str
     role: str
     client_id: str = field(default_factory=lambda: "c-" + secrets.token_hex(8))
-    invite: str = ""  # kept by whoever shared the room, to show the invite again
-    metrics_token: str = ""
+    invite: str = field(default="", repr=False)  # kept by whoever shared the room, to show the invite again
+    metrics_token: str = field(default="", repr=False)
 
     def invite_url(self) -> str:
         return Invite(self.server, self.room, self.invite).url if self.invite else ""
+
+
+REQUIRED_LINK = ("server", "room", "token", "participant_id", "member_id", "name", "role")
 
 
 def shared_dir(data_dir: str | Path, room: str) -> Path:
@@ -106,7 +109,9 @@ def read_link(data_dir: str | Path, room: str) -> HubLink | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return HubLink(**{k: str(v) for k, v in data.items() if k in HubLink.__dataclass_fields__})
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in REQUIRED_LINK):
+            raise ValueError("it is not a hub link (server, room, token, participant, member, name, role)")
+        return HubLink(**{k: v for k, v in data.items() if k in HubLink.__dataclass_fields__ and isinstance(v, str)})
     except (OSError, ValueError, TypeError) as error:
         raise ValueError(f"The hub link of room {room!r} ({path}) cannot be read: {error}") from None
 
@@ -119,15 +124,19 @@ def write_link(data_dir: str | Path, room: str, link: HubLink) -> None:
 
 
 def find_link(data_dir: str | Path, server: str, hub_room: str) -> str | None:
-    """The local name of a room already linked to this room of this hub."""
+    """The local name of a room already linked to this hub room: of this hub, else of any (room ids are random,
+    so the same id is the same room, whether the hub is spelt localhost or 127.0.0.1, or moved)."""
+    found = None
     for name in list_shared(data_dir):
         try:
             link = read_link(data_dir, name)
         except ValueError:
             continue
-        if link and link.room == hub_room and link.server.rstrip("/") == server.rstrip("/"):
-            return name
-    return None
+        if link and link.room == hub_room:
+            if link.server.rstrip("/") == server.rstrip("/"):
+                return name
+            found = found or name
+    return found
 
 
 @dataclass
@@ -136,11 +145,12 @@ class Confirmed:
     state: State
     hidden: dict[str, Any]
     participants: list[dict[str, Any]]
+    refused: list[str] = field(default_factory=list)  # op ids in the outbox that the hub refused: never resent
 
 
 def write_confirmed(folder: Path, confirmed: Confirmed) -> None:
     data = {"seq": confirmed.seq, "state": confirmed.state.to_dict(), "hidden": confirmed.hidden,
-            "participants": confirmed.participants}
+            "participants": confirmed.participants, "refused": confirmed.refused}
     atomic_write_bytes(folder / CONFIRMED, json.dumps(data, separators=(",", ":")).encode("ascii"))
 
 
@@ -151,7 +161,7 @@ def read_confirmed(folder: Path, problems: list[str], writable: bool) -> Confirm
     try:
         data = json.loads(path.read_bytes())
         return Confirmed(int(data["seq"]), State.from_dict(data["state"]), dict(data.get("hidden") or {}),
-                         list(data.get("participants") or []))
+                         list(data.get("participants") or []), [str(x) for x in data.get("refused") or []])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         if writable:
             aside = move_aside(path)
@@ -162,11 +172,16 @@ def read_confirmed(folder: Path, problems: list[str], writable: bool) -> Confirm
         return None
 
 
-def read_outbox(folder: Path, problems: list[str]) -> list[Pending]:
+def read_outbox(folder: Path, problems: list[str], writable: bool = False) -> list[Pending]:
     scan = scan_journal(folder / OUTBOX)
     if scan.bad_line is not None:
+        kept = ""
+        if writable:  # keep it whole aside, then cut the lines from the damaged one on (a new file: the copy,
+            aside = keep_copy(folder / OUTBOX)  # a hard link, keeps every byte)
+            atomic_write_bytes(folder / OUTBOX, (folder / OUTBOX).read_bytes()[: scan.good_end])
+            kept = f" The whole outbox was kept as {aside.name}."
         problems.append(f"The outbox of the shared room had a damaged line {scan.bad_line}; the changes before it "
-                        "are kept.")
+                        f"are kept.{kept}")
     out = []
     for ref, data in scan.entries:
         try:
@@ -194,7 +209,9 @@ class SharedFiles:
             self.link = link
             self.data_dir = Path(data_dir)
             self.confirmed = read_confirmed(self.folder, self.problems, writable=True)
-            self.pending = read_outbox(self.folder, self.problems)
+            refused = set(self.confirmed.refused) if self.confirmed else set()
+            self.pending = [p for p in read_outbox(self.folder, self.problems, writable=True)
+                            if p.op.op_id not in refused]
             self._outbox = Journal(self.folder / OUTBOX, scan_journal(self.folder / OUTBOX))
             self._next_ref = max([p.ref for p in self.pending], default=0) + 1
         except BaseException:

@@ -55,7 +55,7 @@ class Replica:
             if p.op.op_id == op_id:
                 p.seq = seq
         if seq <= self.seq:
-            self._settle()
+            self._settle(rebase=False)
 
     def refused_by_hub(self, op_id: str) -> Pending | None:
         """The hub refused our op: it leaves the pending ones (the ones after it still count)."""
@@ -74,19 +74,26 @@ class Replica:
         seq = data.get("seq")
         if not isinstance(seq, int):
             return "old"
+        if data.get("refetch"):  # whatever its seq: the hub may be behind us (restored from a backup)
+            return "refetch"
         if seq <= self.seq:
             return "old"
         if seq != self.seq + 1:
             return "gap"
-        if data.get("refetch"):
-            return "refetch"
         if isinstance(data.get("op"), Mapping):
             op = Op.from_dict(data["op"])
+            first = self.pending[0] if self.pending else None
             try:
                 self.confirmed = apply(self.confirmed, op)
             except OpRejected:  # our copy went astray somehow: start again from the hub's snapshot
                 return "refetch"
             self.seq = seq
+            self.hidden.update(data.get("hidden") or {})
+            if first is not None and first.op.op_id == op.op_id and not self._refused_ref(first):
+                # Our oldest pending op came back as it was applied here: what the screen shows is unchanged.
+                self.pending.pop(0)
+                self._settle(rebase=False)
+                return "applied"
             self._drop(op.op_id)
         elif isinstance(data.get("patch"), Mapping):
             self.confirmed = apply_patch(self.confirmed, data["patch"])
@@ -94,24 +101,36 @@ class Replica:
             self.seq = seq
         else:
             return "refetch"
-        self._settle()
+        self._settle(rebase=True)
         return "applied"
 
     def reset(self, confirmed: State, seq: int, hidden: Mapping[str, Any] | None = None) -> None:
-        """A snapshot from the hub replaces what was confirmed; the pending ops go on top again."""
+        """A snapshot from the hub replaces what was confirmed; the pending ops go on top again. A hub that went
+        back (restored from a backup) has lost what it acknowledged after ``seq``: those are sent again."""
+        if seq < self.seq:
+            for p in self.pending:
+                if p.seq is not None and p.seq > seq:
+                    p.seq = None
         self.confirmed, self.seq = confirmed, seq
         self.hidden = dict(hidden or {})
-        self._settle()
+        self._settle(rebase=True)
 
     # ------------------------------------------------------------------ inside
 
     def _drop(self, op_id: str) -> None:
         self.pending = [p for p in self.pending if p.op.op_id != op_id]
 
-    def _settle(self) -> None:
-        """Forget the pending ops the confirmed state now includes, and rebase the rest."""
-        self.pending = [p for p in self.pending if p.seq is None or p.seq > self.seq]
-        self._rebase()
+    def _refused_ref(self, pending: Pending) -> bool:
+        return any(p is pending for p, _ in self.refused)
+
+    def _settle(self, rebase: bool = True) -> None:
+        """Forget the pending ops the confirmed state now includes, and rebase the rest (also when one was
+        forgotten: it may not have applied here as it did on the hub)."""
+        kept = [p for p in self.pending if p.seq is None or p.seq > self.seq]
+        if len(kept) != len(self.pending):
+            self.pending, rebase = kept, True
+        if rebase:
+            self._rebase()
 
     def _rebase(self) -> None:
         state = self.confirmed

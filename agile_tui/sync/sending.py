@@ -30,6 +30,9 @@ class Sending:
                     for p in batch]
             try:
                 answer = self._sender_client.post_ops(self.link.room, self.link.client_id, body)
+                results = answer["results"]
+                if not isinstance(results, list):
+                    raise TypeError("results is not a list")
             except HubUnreachable:
                 attempt += 1
                 self._stop.wait(backoff(attempt))
@@ -39,13 +42,18 @@ class Sending:
                 if wait is None:  # a refusal for good (401, 404): stop sending; the outbox keeps them
                     return
                 if refusal.status in (413, 422) and len(batch) > 1:
-                    limit = 1  # one at a time finds the op the hub cannot take
+                    limit = max(1, len(batch) // 2)  # halving finds the op the hub cannot take
                 attempt += 1
                 self._stop.wait(wait)
                 continue
+            except Exception as error:  # noqa: BLE001 - an answer not shaped like the hub's: try again later
+                self.last_error = f"The hub's answer could not be read ({error}); trying again."
+                attempt += 1
+                self._stop.wait(backoff(attempt))
+                continue
             attempt = 0
-            limit = BATCH if len(batch) == 1 else limit
-            self._take_results(answer.get("results") or [], batch)
+            limit = min(BATCH, limit * 2)
+            self._take_results([r for r in results if isinstance(r, dict)], batch)
 
     def _take_results(self, results: list[dict], batch: list[Pending]) -> None:
         refused: list[tuple[Pending, str]] = []
@@ -55,6 +63,7 @@ class Sending:
                 if result.get("error"):
                     got = self.replica.refused_by_hub(op_id)
                     if got is not None:
+                        self._refused[op_id] = got.ref  # never sent again, even after a restart
                         refused.append((got, str(result["error"].get("reason", "refused"))))
                 elif isinstance(result.get("seq"), int):
                     self.replica.acknowledged(op_id, result["seq"])
@@ -82,7 +91,9 @@ class Sending:
         if refusal.status in (401, 404):
             self._stopped(refusal)
             return None
-        return backoff(3) if refusal.status >= 500 else 0.0
+        if refusal.status in (413, 422):
+            return 0.0  # split (the caller halves the batch)
+        return backoff(3)
 
     def _stopped(self, refusal: HubRefused) -> None:
         why = ("The hub does not accept this room's token any more" if refusal.status == 401

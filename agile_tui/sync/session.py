@@ -50,6 +50,10 @@ class SharedSession(Sending, Following):
         self._durable = max([p.ref for p in files.pending], default=0)
         self._lock = threading.RLock()
         self._save_lock = threading.Lock()
+        self._unseen_lock = threading.Lock()
+        self.unseen: list[SyncNote] = []  # refusals and messages the app has not shown yet
+        self._refused: dict[str, int] = {}  # op_id -> outbox line of the ops the hub refused, until cut
+        self.unsaved = 0  # after close: changes that could not be written to the outbox
         self._wake = threading.Condition(self._lock)
         self._stop = threading.Event()
         self._queue: queue.Queue[Pending | None] = queue.Queue()
@@ -143,9 +147,18 @@ class SharedSession(Sending, Following):
             self._set_connection()
         return new
 
-    def flush(self) -> None:
-        """Wait until every submitted op is in the outbox on disk."""
-        self._queue.join()
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait (up to ``timeout`` s; None: as long as it takes) until every submitted op is in the outbox on
+        disk. True when they all are."""
+        if timeout is None:
+            self._queue.join()
+            return True
+        deadline = time.monotonic() + timeout
+        while self._queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def wait_sent(self, timeout: float) -> bool:
         """Wait (up to ``timeout`` s) until the hub has every op of ours. True when it has."""
@@ -157,6 +170,20 @@ class SharedSession(Sending, Following):
                     return False
                 self._wake.wait(min(left, 0.1))
         return True
+
+    def mark_seen(self, note: SyncNote) -> bool:
+        """The app showed ``note``. False when it had been shown already."""
+        with self._unseen_lock:
+            for i, kept in enumerate(self.unseen):
+                if kept is note:
+                    del self.unseen[i]
+                    return True
+        return False
+
+    def take_unseen(self) -> list[SyncNote]:
+        with self._unseen_lock:
+            notes, self.unseen = self.unseen, []
+        return notes
 
     def hand_over(self, participant_id: str) -> None:
         """Make someone else the facilitator (raises HubRefused / HubUnreachable)."""
@@ -171,7 +198,8 @@ class SharedSession(Sending, Following):
         """Save what is waiting, give the hub a moment to take it, then stop. Idempotent."""
         if self._stop.is_set():
             return
-        self.flush()
+        if not self.flush(timeout=10.0):  # the disk keeps refusing: say so rather than hang
+            self.unsaved = self._local_pending
         if self._connection.status == "live":
             self.wait_sent(send_for)
         self._stop.set()
@@ -190,6 +218,9 @@ class SharedSession(Sending, Following):
     # ------------------------------------------------------------------ inside: notes and saving
 
     def _note(self, note: SyncNote) -> None:
+        if note.kind in ("refused", "message"):  # kept until the app has shown them (or printed at the end)
+            with self._unseen_lock:
+                self.unseen.append(note)
         listener = self.listener
         if listener is not None:
             try:
@@ -222,9 +253,11 @@ class SharedSession(Sending, Following):
                 if not force and now - self._last_save < SAVE_EVERY:
                     return
                 r = self.replica
-                copy = Confirmed(r.seq, r.confirmed, dict(r.hidden), list(self.participants))
                 first_pending = min([p.ref for p in r.pending], default=None)
                 done = self._durable if first_pending is None else min(self._durable, first_pending - 1)
+                self._refused = {op_id: ref for op_id, ref in self._refused.items() if ref > done}
+                copy = Confirmed(r.seq, r.confirmed, dict(r.hidden), list(self.participants),
+                                 sorted(self._refused))
                 self._dirty, self._last_save = False, now
             try:
                 self.files.save_confirmed(copy, done)
@@ -245,7 +278,7 @@ class SharedSession(Sending, Following):
                     try:
                         self.files.append(job.ref, job.op)
                         break
-                    except (OSError, ValueError) as exc:
+                    except Exception as exc:  # noqa: BLE001 - whatever it is, the op must not be lost
                         error = f"Could not save to {self.files.folder}: {exc}. Retrying; your changes are kept."
                         if self.on_saved is not None:
                             self.on_saved(SaveReport(seq=0, pending=self._local_pending, error=error))

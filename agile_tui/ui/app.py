@@ -181,6 +181,7 @@ class AgileApp(SharedRoom, App):
         self._apply_keymap()
         for problem in self.startup_problems:
             self.say(problem, severity="error", timeout=15)
+        self.show_unseen_notes()
         self.call_after_refresh(self._settle_memory)
         self.call_after_refresh(self._warm_metrics)
 

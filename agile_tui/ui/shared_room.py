@@ -30,11 +30,21 @@ class SharedRoom:
             self._refresh_people(bindings=False)
         elif note.kind == "people":
             self._refresh_people(bindings=True)
-        elif note.kind == "refused":
-            what = note.op.type if note.op is not None else "a change"
-            self.say(f"The hub did not take your change ({what}): {note.text}", severity="error", timeout=8)
-            self._remote_changed()
-        elif note.kind == "message":
+        elif note.kind in ("refused", "message") and self.session.mark_seen(note):
+            self._show_note(note)
+            if note.kind == "refused":
+                self._remote_changed()
+
+    def show_unseen_notes(self) -> None:
+        """What the sync said before the app could show it (it starts sending at once, the app a moment later)."""
+        if hasattr(self.session, "take_unseen"):
+            for note in self.session.take_unseen():
+                self._show_note(note)
+
+    def _show_note(self, note) -> None:
+        if note.kind == "refused":
+            self.say(refusal_text(note), severity="error", timeout=8)
+        else:
             self.say(note.text, severity=note.severity, timeout=8)
 
     def _ritual_screen(self):
@@ -109,3 +119,7 @@ class SharedRoom:
         self.copy_to_clipboard(line)
         self.say(f"Invite (copied): {line}", timeout=20)
 
+
+def refusal_text(note) -> str:
+    what = note.op.type if note.op is not None else "a change"
+    return f"The hub did not take your change ({what}): {note.text}"

@@ -141,10 +141,12 @@ class RetroScreen(RetroActions, RitualScreen):
 
     @property
     def actor(self) -> str:
+        if self.acting and not self.role_allows("act_as"):  # the facilitator role was handed over
+            self.acting = ""
         return self.acting or self.app.session.actor
 
     def acting_name(self, state) -> str:
-        if self.acting:
+        if self.acting and self.role_allows("act_as"):
             return q.name_of(state, self.acting)
         if getattr(self.app.session, "shared", False):  # a shared room: each terminal is its member
             return f"{q.name_of(state, self.app.session.actor)} (you)"

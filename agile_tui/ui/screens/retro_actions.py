@@ -23,7 +23,7 @@ class RetroActions:
         return self._send(type_, retro_id=retro.id, at=self.round_time.now(retro), **args)
 
     def _as_member(self) -> dict:
-        return {"member_id": self.acting} if self.acting else {}
+        return {"member_id": self.acting} if self.acting and self.role_allows("act_as") else {}
 
     # ------------------------------------------------------------------ setup
 
