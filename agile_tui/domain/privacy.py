@@ -27,7 +27,8 @@ Ops. ``redact(op, before, after, viewer)`` decides what the hub sends a viewer f
   taken back says where it was even when nothing the viewer sees changes.
 - ``Redaction.patch``: the op is not sent (its args or its actor would show something private, or the viewer
   could not replay it on their view). Instead: the entities whose view it changed, as the viewer sees them
-  after it (``{collection: {id: entity dict, or None when gone}}``; ``"room"`` maps ``""`` to the room dict),
+  after it (``{collection: {id: entity dict, or None when gone}}``; ``"room"`` maps ``""`` to the room dict;
+  ``"undo"``/``"redo"`` map the viewer to their whole history, when the op was theirs),
   plus the ``hidden_summary`` of each retro it touched. An empty patch: nothing the viewer can see changed.
 - ``Redaction.refetch``: reload the snapshot (undo and redo, which need the actor's own history).
 Every op of the log reaches every viewer as exactly one of these, so a viewer sees every seq and can trust
@@ -252,6 +253,10 @@ def redact(op: Op, before: State, after: State, viewer_id: str, *, facilitator: 
             if old.get(key) != new.get(key):
                 entity = new.get(key)
                 patch.setdefault(coll, {})[key] = entity.to_dict() if entity is not None else None
+    for stacks in ("undo", "redo"):  # an op of the viewer's own that they get as a patch: their history too
+        mine = getattr(seen_after, stacks).get(viewer, ())
+        if mine != getattr(seen_before, stacks).get(viewer, ()):
+            patch[stacks] = {viewer: list(mine)}
     hidden = hidden_summary(after, viewer, facilitator=facilitator, retro_ids=retro_ids) if retro_ids else {}
     return Redaction(patch=patch, hidden=hidden)
 
@@ -268,6 +273,12 @@ def apply_patch(view: State, patch: Mapping[str, Mapping[str, Any]]) -> State:
     for coll, entries in patch.items():
         if coll == "room":
             changes["room"] = Room.from_dict(entries[""])
+            continue
+        if coll in ("undo", "redo"):  # the viewer's own history, whole
+            table = dict(getattr(view, coll))
+            for actor, stack in entries.items():
+                table[actor] = tuple(stack)
+            changes[coll] = table
             continue
         kind = COLLECTIONS[coll]
         table = dict(getattr(view, coll))

@@ -1,5 +1,5 @@
 """Who is here, in a shared room: one line per participant (● here, ○ away; ★ the facilitator), with a tick for
-who has finished the retro's phase (never what they wrote or chose), the speaker of a live standup, and how
+who has finished the retro's phase (never what they wrote or chose), the speaker of a live standup (▶), and how
 many cards each has written that are not shared yet. The connection state sits at the bottom."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def presence_text(session, width: int = 24) -> Text:
         if member == session.actor:
             line.append(" · you", style="dim")
         if speaker and member == speaker:
-            line.append(" ▶ speaking", style="bold")
+            line.append(" ▶", style="bold")
         if retro is not None and member in retro.ready:
             line.append(" ✓")
         if cards.get(member):
@@ -46,7 +46,8 @@ def presence_text(session, width: int = 24) -> Text:
         out.append_text(line)
         out.append("\n")
     if retro is not None and retro.phase == "vote" and hidden.get("votes_hidden"):
-        out.append(f"{hidden.get('votes_cast') or 0} votes cast\n", style="dim")
+        cast = hidden.get("votes_cast") or 0
+        out.append(f"{cast} vote{'s' if cast != 1 else ''} cast\n", style="dim")
     out.append("\n")
     out.append(session.connection.label(), style="bold")
     detail = session.connection.detail
