@@ -218,6 +218,21 @@ def seed_demo(session) -> None:
     session.flush()
 
 
+def _open_for_import(folder, room: str):
+    """The room's store for an import (its problems said), or the exit status after saying why not."""
+    from .store import RoomLocked, RoomStore
+
+    try:
+        store = RoomStore.open(folder, room)
+    except RoomLocked as locked:
+        return _fail(f"{locked}\nNothing was imported: the room belongs to the running app.")
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    for problem in store.problems:
+        print(f"agile-tui: {problem}", file=sys.stderr)
+    return store
+
+
 def cmd_import(args) -> int:
     from .config import Memory, data_dir
 
@@ -231,7 +246,6 @@ def cmd_import(args) -> int:
     from .config import Memory, data_dir
     from .domain import OpRejected, SystemClock, apply, make_op
     from .domain.backlog_csv import backlog_ops, decode
-    from .store import RoomLocked, RoomStore
 
     folder = data_dir(args.data_dir)
     room = _room_name(args, Memory.load(folder))
@@ -241,15 +255,10 @@ def cmd_import(args) -> int:
         return _fail(f"cannot read {args.file}: {error.strerror or error}")
     except UnicodeDecodeError:
         return _fail(f"{args.file} is not UTF-8 text; save it as UTF-8 CSV and try again.")
+    store = _open_for_import(folder, room)
+    if isinstance(store, int):
+        return store
     try:
-        store = RoomStore.open(folder, room)
-    except RoomLocked as locked:
-        return _fail(f"{locked}\nNothing was imported: the room belongs to the running app.")
-    except (ValueError, OSError) as error:
-        return _fail(str(error))
-    try:
-        for problem in store.problems:
-            print(f"agile-tui: {problem}", file=sys.stderr)
         clock = SystemClock()
         state = store.state
         setup = []
@@ -284,7 +293,6 @@ def import_metrics(args) -> int:
     from .config import Memory, data_dir
     from .domain import OpRejected, SystemClock, apply, make_op
     from .domain.metrics_csv import decode, sample_ops
-    from .store import RoomLocked, RoomStore
     from .store.paths import room_files
 
     folder = data_dir(args.data_dir)
@@ -307,15 +315,10 @@ def import_metrics(args) -> int:
     if not files.snapshot.exists() and not files.journal.exists():  # samples need the room's metrics
         return _fail(f"There is no room {room!r} in {files.folder}; open it in the app and define its metrics "
                      "first. Nothing was imported.")
+    store = _open_for_import(folder, room)
+    if isinstance(store, int):
+        return store
     try:
-        store = RoomStore.open(folder, room)
-    except RoomLocked as locked:
-        return _fail(f"{locked}\nNothing was imported: the room belongs to the running app.")
-    except (ValueError, OSError) as error:
-        return _fail(str(error))
-    try:
-        for problem in store.problems:
-            print(f"agile-tui: {problem}", file=sys.stderr)
         clock = SystemClock()
         state = store.state
         lines_ops, found, skipped = sample_ops(text, state, lambda type, **kw: make_op(type, clock, **kw))
