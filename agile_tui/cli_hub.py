@@ -243,6 +243,10 @@ def _report_after(session) -> None:
 
     for note in session.take_unseen():
         print(f"agile-tui: {refusal_text(note) if note.kind == 'refused' else note.text}", file=sys.stderr)
+    waiting = len(session.replica.pending)
+    if waiting and not session.unsaved:
+        print(f"agile-tui: {waiting} change(s) are saved here and wait for the hub; they are sent the next time "
+              "this room is opened.", file=sys.stderr)
     if session.unsaved:
         print(f"agile-tui: {session.unsaved} change(s) could not be saved to {session.files.folder}: "
               f"{session.last_error or 'the disk refused them'}", file=sys.stderr)

@@ -49,6 +49,8 @@ def test_join_in_a_terminal_edit_lose_the_hub_and_reopen(term, tmp_path):
         term.wait_for(lambda s: "Close editor" not in s and "next item in" not in s, "the editor to close")
         term.keys("q")
         assert term.wait_for_exit() == 0
+        printed = term.tmux("capture-pane", "-p", "-t", "app", "-S", "-200")  # (after the app's screen is gone)
+        assert "1 change(s) are saved here and wait for the hub" in words(printed)
         hub.start()
         term.kill()
         term2 = Tmux(tmp_path / "again")

@@ -40,6 +40,8 @@ def presence_text(session, width: int = 24) -> Text:
             line.append(" ▶", style="bold")
         if retro is not None and member in retro.ready:
             line.append(" ✓")
+        elif retro is not None and (hidden.get("votes_used") or {}).get(member):  # (the facilitator's count)
+            line.append(" · voted", style="dim")
         if cards.get(member):
             line.append(f" · {cards[member]} card{'s' if cards[member] != 1 else ''}", style="dim")
         line.truncate(width, overflow="ellipsis")
