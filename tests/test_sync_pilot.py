@@ -23,6 +23,20 @@ async def until(pilot, check, what: str, timeout: float = 10.0) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+async def palette(pilot, query: str) -> list[str]:
+    """The command palette's entries for ``query`` (opened, searched, closed)."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    await pilot.pause(0.4)
+    found = app.screen.query_one(OptionList)
+    names = [str(found.get_option_at_index(i).prompt) for i in range(found.option_count)]
+    await pilot.press("escape")
+    await pilot.pause()
+    return names
+
+
 def header(app) -> str:
     return app.screen.query_one(RoomBar).render().plain
 
@@ -47,6 +61,9 @@ async def test_a_participant_sees_no_facilitator_keys_and_writes_only_their_own_
                 # Ana starts the round (Ben speaks second); Ben's fields are his own notes at once
                 ana.submit("standup.start", id="st1", order=["ana", "ben"], length_min=15)
                 await until(pilot, lambda: live_standup(ben.state) is not None, "the round at Ben")
+                # the palette has no facilitator commands for him either
+                assert not any("Start standup" in n or "End standup" in n for n in await palette(pilot, "standup"))
+                assert any("Park a topic" in n for n in await palette(pilot, "park"))
                 await pilot.press("i")
                 assert isinstance(app.focused, Input) and app.focused.id == "note-yesterday"
                 await pilot.press(*"Booked 3 demos")

@@ -32,8 +32,10 @@ class RitualCommands(Provider):
             ("Redo", "Do again what undo took back (ctrl+r)", "redo"),
             ("Toggle burndown", "Show or hide the burndown chart (B)", "toggle_chart"),
         ]
+        hidden = _facilitator_actions() if getattr(app.session, "role", "") == "participant" else {}
         for name, help_text, action in planning_actions:
-            commands.append((name, help_text, partial(app.planning_action, action)))
+            if action not in hidden.get("planning", ()):
+                commands.append((name, help_text, partial(app.planning_action, action)))
         standup_actions = [
             ("Start standup", "Today's round: who is here, length, order (s on standup)", "start"),
             ("Next speaker", "Move the standup on to the next speaker (n)", "turn('next')"),
@@ -44,7 +46,8 @@ class RitualCommands(Provider):
             ("End standup", "End the round and show its summary (e)", "end"),
         ]
         for name, help_text, action in standup_actions:
-            commands.append((name, help_text, partial(app.ritual_action, "standup", action)))
+            if action.split("(")[0] not in hidden.get("standup", ()):
+                commands.append((name, help_text, partial(app.ritual_action, "standup", action)))
         metrics_actions = [
             ("Add a metric sample", "A value for a metric, a member and a date (a on metrics)", "add_sample"),
             ("Import metrics CSV", "Samples from a CSV file: date, metric, member, value (i on metrics)", "import_csv"),
@@ -55,11 +58,13 @@ class RitualCommands(Provider):
         for name, help_text, action in metrics_actions:
             commands.append((name, help_text, partial(app.ritual_action, "metrics", action)))
         if getattr(app.session, "shared", False):
-            commands += [
-                ("Who's here", "Show or hide the panel of who is here (W)", app.action_toggle_presence),
-                ("Hand over the facilitator role", "Make another participant the facilitator", app.action_hand_over),
-                ("Show the invite", "The `agile-tui join` line for your team (copied too)", app.action_invite),
-            ]
+            commands.append(("Who's here", "Show or hide the panel of who is here (W)", app.action_toggle_presence))
+            if app.session.role == "facilitator":
+                commands.append(("Hand over the facilitator role", "Make another participant the facilitator",
+                                 app.action_hand_over))
+            if app.session.link.invite:
+                commands.append(("Show the invite", "The `agile-tui join` line for your team (copied too)",
+                                 app.action_invite))
         for theme in sorted(app.available_themes):
             commands.append((f"Theme: {theme}", "Switch to this theme (remembered)", partial(app.set_theme, theme)))
         commands.append(("Keys", "List every key of this screen (?)", app.action_help))
@@ -75,3 +80,11 @@ class RitualCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+def _facilitator_actions() -> dict[str, frozenset[str]]:
+    """Per ritual, the actions of the facilitator's (a participant's palette leaves them out)."""
+    from .screens.planning import PlanningScreen
+    from .screens.standup import StandupScreen
+
+    return {"planning": PlanningScreen.FACILITATOR_ACTIONS, "standup": StandupScreen.FACILITATOR_ACTIONS}
