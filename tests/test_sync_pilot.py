@@ -74,9 +74,15 @@ async def test_a_participant_sees_no_facilitator_keys_and_writes_only_their_own_
                 assert mine is not None and mine.yesterday == "Booked 3 demos"
                 seen_by_ana = update_of(ana.state.standups["st1"], "ben")
                 assert seen_by_ana is None or seen_by_ana.yesterday == ""  # a draft until his turn starts
+                # while Ana speaks, Ben's fields are his own; hers show under them
+                ana.submit("standup.note", id="st1", member_id="ana", today="Demo for 字节跳动")
+                await until(pilot, lambda: "Demo for 字节跳动" in str(screen.query_one("#speaker-work").render()),
+                            "the speaker's notes under Ben's fields")
+                assert "Ana's notes" in str(screen.query_one("#speaker-work").render())
                 ana.submit("standup.turn", id="st1", action="next", expect=0, at=30)
                 settled(ana, ben)
                 assert update_of(ana.state.standups["st1"], "ben").yesterday == "Booked 3 demos"
+
         finally:
             ana.close()
             ben.close()

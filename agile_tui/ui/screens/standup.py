@@ -223,7 +223,9 @@ class StandupScreen(StandupNotes, RitualScreen):
             parking.update(parking_text(standup))
             return
         self._fill_notes(standup, self._note_writer(member_id))
-        self.query_one("#speaker-work", Static).update(speaker_work(state, standup, member_id, self.app.today()))
+        own_notes = self._note_writer(member_id) != member_id  # a participant's own fields: show the speaker's
+        self.query_one("#speaker-work", Static).update(speaker_work(state, standup, member_id, self.app.today(),
+                                                                    with_notes=own_notes))
 
     def _show_clock(self, clock) -> None:
         self.query_one(SpeakerClock).show(clock)

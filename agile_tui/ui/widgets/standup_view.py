@@ -95,9 +95,20 @@ def queue_text(state: State, standup: Standup) -> Text:
     return text
 
 
-def speaker_work(state: State, standup: Standup, member_id: str | None, today: date) -> Text:
-    """The speaker's open blockers (with age and who helps) and their open sprint items."""
+def speaker_work(state: State, standup: Standup, member_id: str | None, today: date,
+                 with_notes: bool = False) -> Text:
+    """The speaker's open blockers (with age and who helps) and their open sprint items; ``with_notes``, their
+    notes first (when the fields above hold someone else's: a participant's own, in a shared room)."""
     names = {m.id: m.name for m in state.members.values()}
+    said = Text(end="")
+    update = update_of(standup, member_id) if with_notes and member_id is not None else None
+    if with_notes and member_id is not None:
+        said.append(f"{plain(names.get(member_id, '?'))}'s notes\n", style="bold")
+        for label, value in (("yesterday", update.yesterday if update else ""),
+                             ("today", update.today if update else "")):
+            said.append(f"{label:<10}", style="dim")
+            said.append_text(safe(value, max_cells=70) if value else Text("—", style="dim"))
+            said.append("\n")
     blockers = Text(end="")
     if member_id is not None:
         mine = open_blockers(state, member_id)
@@ -132,7 +143,7 @@ def speaker_work(state: State, standup: Standup, member_id: str | None, today: d
             items.append(f"… and {len(work) - 8} more\n", style="dim")
         if not work:
             items.append("none\n", style="dim")
-    parts = [blockers, items]
+    parts = [said, blockers, items] if with_notes else [blockers, items]
     if member_id is not None and (focus := focus_rows(state, member_id, today)):
         metrics = Text("Focus metrics\n", style="bold", end="")
         for row in focus:
