@@ -46,6 +46,12 @@ def _port(value: str) -> int:
     return int(value)
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", help="where rooms are kept (default: $AGILE_TUI_DATA_DIR "
@@ -89,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ssh-authorized-keys", dest="ssh_keys", type=Path, metavar="FILE",
                        help="the public keys allowed in over SSH, one per line, with a name and an optional "
                             "facilitator mark (default: the hub folder's ssh_authorized_keys)")
-    serve.add_argument("--ssh-room-limit", type=int, default=50, metavar="N",
+    serve.add_argument("--ssh-room-limit", type=_positive, default=50, metavar="N",
                        help="people at most in one room before SSH refuses more (default: 50)")
     return parser
 
@@ -370,6 +376,8 @@ def cmd_serve(args) -> int:
     from .server.hub import Settings
     from .server.serve import serve
 
+    if args.ssh_port is None and (args.ssh_keys is not None or args.ssh_room_limit != 50):
+        return _fail("--ssh-authorized-keys and --ssh-room-limit go with --ssh-port (the SSH server's port).", 2)
     folder = args.hub_dir or data_dir(args.data_dir) / "hub"
     settings = Settings(rate=args.rate, burst=max(100.0, args.rate * 6))
     return serve(folder, host=args.host, port=args.port, uds=args.uds, settings=settings,

@@ -129,9 +129,13 @@ def _first_copy(folder: Path, room: str, link) -> None:
         snap = client.snapshot(link.room)
     finally:
         client.close()
-    write_confirmed(shared_dir(folder, room), Confirmed(int(snap["seq"]), State.from_dict(snap["state"]),
-                                                        dict(snap.get("hidden") or {}),
-                                                        list(snap.get("participants") or [])))
+    from .sync.local import read_confirmed
+
+    here = shared_dir(folder, room)
+    before = read_confirmed(here, [], writable=False)  # (its refused changes stay refused: never resent)
+    write_confirmed(here, Confirmed(int(snap["seq"]), State.from_dict(snap["state"]),
+                                    dict(snap.get("hidden") or {}), list(snap.get("participants") or []),
+                                    before.refused if before else []))
 
 
 def cmd_join(args) -> int:
@@ -151,6 +155,9 @@ def cmd_join(args) -> int:
     try:
         if room is not None and not token:  # joined before from here: open it again (the same member)
             link = read_link(folder, room)
+            if link is not None and args.name and args.name.strip().casefold() != link.name.casefold():
+                return _fail(f"This data folder joined that room as {link.name}. To join as {args.name.strip()}, "
+                             "use your own data folder (--data-dir DIR, or your own account).")
             if link is not None and link.server != invite.server:  # the hub moved (or is spelt another way)
                 link.server = invite.server
                 write_link(folder, room, link)
@@ -197,6 +204,7 @@ def cmd_join(args) -> int:
         command.append(f"--data-dir={args.data_dir}")
     sys.stdout.flush()
     sys.stderr.flush()
+    os.environ.pop(TOKEN_ENV, None)  # (it is in the link now; the app needs it nowhere else)
     os.execv(sys.executable, command)
     return 0  # pragma: no cover - execv does not return
 

@@ -218,6 +218,8 @@ def create_app(data_dir: str | Path, *, settings: Settings | None = None, max_bo
         client = request.client.host if request.client else "?"
         log.info("stream open room=%s participant=%s from seq %s (%s)", room, who.id, start, client)
 
+        opened_with = found.participants[who.id][1]  # a token rotated since (an SSH login) ends this stream
+
         async def stream():
             last = start
             try:
@@ -226,6 +228,8 @@ def create_app(data_dir: str | Path, *, settings: Settings | None = None, max_bo
                 yield sse(dumps(hello), name="hello")
                 while not hub.closing:
                     sub.wake.clear()
+                    if found.participants[who.id][1] != opened_with:
+                        break
                     me = found.participants[who.id][0]  # the role may have changed
                     batch = found.events_after(last, me)
                     out = [sse(text, seq) for seq, text in batch]  # one send per wake-up, not one per event

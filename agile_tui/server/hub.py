@@ -358,6 +358,9 @@ class Room:
             self.log.rollback()
             raise
         self.participants[who.id] = (self.participants[who.id][0], token_hash)
+        for sub in self.subscribers:  # streams opened with the earlier token end at their next wake-up
+            if sub.participant_id == who.id:
+                sub.notify()
         return f"{who.id}.{secret}"
 
     def make_facilitator(self, who: auth.Participant) -> auth.Participant:

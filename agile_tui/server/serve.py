@@ -84,7 +84,7 @@ def serve(data_dir: Path, *, host: str = "127.0.0.1", port: int = 8765, uds: Pat
             return 1
     from .app import create_app
 
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ssh = None
     if ssh_sock is not None:
         from .ssh import SSHConfig, client_url, unix_url

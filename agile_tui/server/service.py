@@ -123,6 +123,9 @@ class Hub:
         who = room.person_named(name)
         if who is None:
             who, token = self._new_person(room, name, member_by_name(room.state, name))
+        elif who.facilitator and not facilitator:  # a key not marked facilitator never takes that seat
+            raise HubError(403, "forbidden", f"{who.name} is this room's facilitator; a key not marked facilitator "
+                                             "in the keys file cannot join as them.")
         else:
             try:
                 valid = token is not None and room.authenticate(token).id == who.id

@@ -6,6 +6,8 @@ the keyboard, an import or the hub) redraws only its own row, in place."""
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 from pathlib import Path
 
 from rich.text import Text
@@ -250,6 +252,11 @@ class MetricsScreen(RitualScreen):
     # ------------------------------------------------------------------ CSV import
 
     def action_import_csv(self) -> None:
+        if os.environ.get(RESTRICTED_ENV):  # a client the hub runs for someone over SSH: not their files
+            self.app.say("Importing a file is not available over SSH: the file would be read on the hub's "
+                         "machine. Post the samples to the hub's metrics API instead.", severity="warning", timeout=8)
+            return
+
         def chosen(path: str) -> str | None:
             return self.import_csv(Path(path.strip()).expanduser())
 
@@ -259,7 +266,7 @@ class MetricsScreen(RitualScreen):
     def import_csv(self, path: Path) -> str | None:
         """Check every row, then import all of them or none. Returns the refusal, shown in the dialog."""
         try:
-            text = decode(path.read_bytes())
+            text = decode(read_small_file(path, MAX_CSV_BYTES))
         except (OSError, UnicodeDecodeError, ValueError) as error:
             return f"Can't read {path}: {getattr(error, 'strerror', None) or error}"
         session = self.app.session
@@ -295,3 +302,25 @@ class MetricsScreen(RitualScreen):
         self.app.changed()
         self.app.say(f"Imported {len(ops):,} samples from {name}" + (
             f" ({skipped:,} were already here)." if skipped else "."), timeout=6)
+
+
+RESTRICTED_ENV = "AGILE_TUI_RESTRICTED"  # set by the hub's SSH server for the clients it runs
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+def read_small_file(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` (a device, a pipe or a huge file is refused, never read)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("that is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(f"the file is {info.st_size // 1_000_000} MB; the limit is {limit // 1_000_000} MB")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ValueError(f"the file is over {limit // 1_000_000} MB")
+    return data
