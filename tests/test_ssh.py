@@ -22,8 +22,9 @@ import httpx
 import pytest
 
 from agile_tui.server import ssh as ssh_mod
-from agile_tui.server.ssh_keys import KeysFile, load_host_key, name_from_comment, parse_keys
+from agile_tui.server.ssh_keys import InsecureFile, KeysFile, load_host_key, name_from_comment, parse_keys
 from agile_tui.server.ssh_pty import PtyChild
+from agile_tui.server.ssh_session import clamp_size
 
 from .hubkit import HubProcess, free_port, share
 
@@ -133,16 +134,95 @@ def test_keys_file_is_read_again_when_it_changes(tmp_path, keys):
     assert keys_file.find(ana) is None
 
 
+def test_from_checks_ipv4_peers_of_a_dual_stack_listener_as_ipv4(keys, caplog):
+    text = (f'from="*,!127.0.0.1" {public_line(keys["ben"], "Ben")}\n'
+            f'from="127.0.0.0/8" {public_line(keys["cai"], "Cai")}\n'
+            f'from="*,!bad.example.com,!10.0.0.*" {public_line(keys["dan"], "Dan")}\n')
+    caplog.set_level("WARNING", logger="agile_tui.hub")
+    entries, problems = parse_keys(text)
+    assert problems == []
+    ben, cai, dan = entries
+    assert not ben.allows_address("", "127.0.0.1") and not ben.allows_address("", "::ffff:127.0.0.1")
+    assert ben.allows_address("", "::ffff:10.1.2.3") and ben.allows_address("", "::1")
+    assert cai.allows_address("", "127.0.0.1") and cai.allows_address("", "::ffff:127.0.0.1")
+    assert not cai.allows_address("", "::ffff:10.0.0.1") and not cai.allows_address("", "::1")
+    assert not dan.allows_address("", "::ffff:10.0.0.7") and dan.allows_address("", "::ffff:10.0.1.7")
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1 and "line 3" in warnings[0] and "!bad.example.com" in warnings[0], warnings
+    assert "10.0.0" not in warnings[0]
+
+
+def test_keys_file_that_others_may_write_is_refused(tmp_path, keys, caplog):
+    caplog.set_level("WARNING", logger="agile_tui.hub")
+    path = tmp_path / "keys"
+    path.write_text(public_line(keys["ana"], "Ana") + "\n")
+    ana, ben = keys["ana"].convert_to_public(), keys["ben"].convert_to_public()
+    for mode in (0o664, 0o646, 0o666):
+        path.chmod(mode)
+        with pytest.raises(InsecureFile, match="writable by"):
+            KeysFile(path).load()  # at start: a clear error
+    path.chmod(0o644)
+    keys_file = KeysFile(path)
+    keys_file.load()
+    assert keys_file.find(ana).name == "Ana"
+    path.write_text(public_line(keys["ben"], "Ben") + "\n")  # changed, and made writable by the group
+    path.chmod(0o664)
+    assert keys_file.find(ana).name == "Ana" and keys_file.find(ben) is None  # the old keys still count
+    assert keys_file.find(ana).name == "Ana"
+    said = [r.getMessage() for r in caplog.records if "not reading" in r.getMessage()]
+    assert len(said) == 1 and "writable by group" in said[0], said  # once, not on every connection
+    path.chmod(0o644)
+    assert keys_file.find(ana) is None and keys_file.find(ben).name == "Ben"
+    if os.geteuid() != 0:
+        return
+    os.chown(path, 12345, -1)  # someone else's file
+    with pytest.raises(InsecureFile, match="owned by uid 12345"):
+        KeysFile(path).load()
+
+
+def test_window_size_is_clamped():
+    assert clamp_size(16000, 16000, 99999, 99999) == (1000, 500, 0xFFFF, 0xFFFF)
+    assert clamp_size(0, 0) == (80, 24, 0, 0)  # no size given: the usual terminal
+    assert clamp_size(120, 40, 10, 20) == (120, 40, 10, 20)
+    assert clamp_size(1, 1) == (1, 1, 0, 0)
+    assert clamp_size(2**32 - 1, 501) == (1000, 500, 0, 0)
+
+
+def test_preauth_caps_per_address_and_in_all():
+    service = ssh_mod.SSHService(hub=None, config=None)
+    for _ in range(ssh_mod.PREAUTH_PER_IP):
+        assert service.admit_preauth("10.0.0.1")
+    assert not service.admit_preauth("10.0.0.1")
+    service.release_preauth("10.0.0.1")
+    assert service.admit_preauth("10.0.0.1") and not service.admit_preauth("10.0.0.1")
+    n = ssh_mod.PREAUTH_PER_IP
+    others = [f"10.0.1.{i}" for i in range(ssh_mod.PREAUTH_MAX - n)]
+    for ip in others:
+        assert service.admit_preauth(ip)
+    assert not service.admit_preauth("10.0.2.1")  # 64 in all
+    for ip in others:
+        service.release_preauth(ip)
+    assert service.preauth == {"10.0.0.1": n}
+    assert service.admit_preauth("10.0.2.1")
+    assert ssh_mod.client_address("::ffff:127.0.0.1") == "127.0.0.1" and ssh_mod.client_address("::1") == "::1"
+    assert ssh_mod.LOGIN_TIMEOUT_S <= 15
+
+
 def test_host_key_is_made_once_private_and_kept(tmp_path):
     first = load_host_key(tmp_path / "hub")
     path = tmp_path / "hub" / "ssh_host_ed25519_key"
     assert path.stat().st_mode & 0o777 == 0o600
     assert first.get_algorithm() == "ssh-ed25519"
     assert (tmp_path / "hub" / "ssh_host_ed25519_key.pub").read_bytes() == first.export_public_key()
-    path.chmod(0o644)
     again = load_host_key(tmp_path / "hub")
     assert again.get_fingerprint() == first.get_fingerprint()
-    assert path.stat().st_mode & 0o777 == 0o600
+    for mode in (0o644, 0o640, 0o604, 0o660):  # readable (or writable) by others: refused, never "fixed"
+        path.chmod(mode)
+        with pytest.raises(InsecureFile, match="chmod 600"):
+            load_host_key(tmp_path / "hub")
+        assert path.stat().st_mode & 0o777 == mode
+    path.chmod(0o600)
+    assert load_host_key(tmp_path / "hub").get_fingerprint() == first.get_fingerprint()
     assert [p.name for p in (tmp_path / "hub").iterdir() if p.name.startswith(".")] == []
 
 
@@ -152,7 +232,16 @@ def test_client_environment():
     env = ssh_mod.child_env(base, "screen-256color", "p-1.secret", Path("/d"),
                             {"COLORTERM": "truecolor", "LD_PRELOAD": "/evil.so", "NO_COLOR": "\x1b[2J"})
     assert env == {"PATH": "/bin", "HOME": "/root", "LANG": "C.UTF-8", "COLORTERM": "truecolor",
-                   "TERM": "screen-256color", "AGILE_TUI_HUB_TOKEN": "p-1.secret", "AGILE_TUI_DATA_DIR": "/d"}
+                   "TERM": "screen-256color", "AGILE_TUI_HUB_TOKEN": "p-1.secret", "AGILE_TUI_DATA_DIR": "/d",
+                   "AGILE_TUI_RESTRICTED": "1"}
+    # only an allowlist of the hub's own environment: none of its secrets or its terminal's variables
+    base = {"PATH": "/bin", "LANG": "en_US.UTF-8", "LC_TIME": "de_DE.UTF-8", "TZ": "UTC", "USER": "hub",
+            "VIRTUAL_ENV": "/v", "AGILE_TUI_CONFIG_DIR": "/c", "AWS_SECRET_ACCESS_KEY": "s", "SSH_AUTH_SOCK": "/a",
+            "LD_PRELOAD": "/x.so", "AGILE_TUI_RESTRICTED": "0", "NO_COLOR": "1", "TERM": "hub-term"}
+    env = ssh_mod.child_env(base, "", "t", Path("/d"), {"NO_COLOR": "1"})
+    assert env == {"PATH": "/bin", "LANG": "en_US.UTF-8", "LC_TIME": "de_DE.UTF-8", "TZ": "UTC", "USER": "hub",
+                   "VIRTUAL_ENV": "/v", "AGILE_TUI_CONFIG_DIR": "/c", "NO_COLOR": "1", "TERM": "xterm-256color",
+                   "AGILE_TUI_HUB_TOKEN": "t", "AGILE_TUI_DATA_DIR": "/d", "AGILE_TUI_RESTRICTED": "1"}
     assert ssh_mod.client_url("0.0.0.0", 8) == "http://127.0.0.1:8"
     assert ssh_mod.client_url("::", 8) == "http://[::1]:8"
     assert ssh_mod.unix_url(Path("/tmp/h.sock")) == "http+unix://%2Ftmp%2Fh.sock"
@@ -324,10 +413,10 @@ async def test_refusals_unknown_key_room_no_terminal_command(tmp_path, keys, cap
 
         nowhere = await connect(hub.port, keys["ben"], "nosuch")
         assert await nowhere.status() == 1
-        assert "There is no room nosuch on this hub." in nowhere.text
+        assert "There is no room nosuch on this hub that your key may join." in nowhere.text
         bad = await connect(hub.port, keys["ben"], "../hub")  # not even looked up
         assert await bad.status() == 1
-        assert "There is no room ../hub on this hub." in bad.text
+        assert "There is no room ../hub on this hub that your key may join." in bad.text
 
         no_pty = await connect(hub.port, keys["ben"], room["room"], pty=False)
         assert await no_pty.status() == 1
@@ -380,6 +469,35 @@ async def test_a_person_joins_with_their_name_role_and_terminal(tmp_path, keys):
         await wait_until(lambda: not hub.service.sessions, "Ana's session to end")
 
 
+async def test_a_huge_window_is_clamped(tmp_path, keys):
+    with ssh_hub(tmp_path, keys_text(keys)) as hub:
+        room = await asyncio.to_thread(share, hub.url)
+        ben = await connect(hub.port, keys["ben"], room["room"], size=(16000, 16000))
+        await ben.wait_for("READY")
+        assert "size=1000x500" in ben.text
+        ben.process.change_terminal_size(5000, 30)
+        await ben.wait_for("SIZE 1000x30")
+        ben.close()
+
+
+async def test_too_many_keys_and_unfinished_probes(tmp_path, keys, caplog):
+    caplog.set_level("INFO", logger="agile_tui.hub")
+    with ssh_hub(tmp_path, keys_text(keys)) as hub:
+        strangers = [asyncssh.generate_private_key("ssh-ed25519") for _ in range(ssh_mod.MAX_KEYS_TRIED + 2)]
+        with pytest.raises((asyncssh.PermissionDenied, asyncssh.DisconnectError, ConnectionError)):
+            await asyncssh.connect("127.0.0.1", hub.port, username="r", client_keys=strangers, known_hosts=None,
+                                   agent_path=None, config=None)
+        # a key is offered (accepted) but never used to sign: the client leaves
+        conn = await asyncssh.connect("127.0.0.1", hub.port, username="r", client_keys=[keys["ben"]],
+                                      known_hosts=None, agent_path=None, config=None)
+        conn.close()
+        await wait_until(lambda: not hub.service.connections and not hub.service.preauth, "the connections to end")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ssh: ")]
+    assert any(f"tried {ssh_mod.MAX_KEYS_TRIED} keys: disconnected" in line for line in lines), lines
+    [refused] = [line for line in lines if "is not in the keys file" in line]
+    assert refused.count("SHA256:") == ssh_mod.TRIED_KEPT and "and 1 more" in refused, refused
+
+
 async def test_a_second_terminal_takes_the_seat_over(tmp_path, keys):
     with ssh_hub(tmp_path, keys_text(keys)) as hub:
         room = await asyncio.to_thread(share, hub.url)
@@ -394,6 +512,27 @@ async def test_a_second_terminal_takes_the_seat_over(tmp_path, keys):
         assert list(hub.service.sessions) == [key] and hub.service.sessions[key] is not session  # the same seat
         second.process.stdin.write(b"typed ")
         await second.wait_for("GOT TYPED")
+        first.close()
+        second.close()
+
+
+async def test_a_take_over_while_the_first_client_starts_is_not_lost(tmp_path, keys, monkeypatch):
+    from agile_tui.server import ssh_session
+
+    class SlowStart(PtyChild):  # spawning takes a while: the take-over arrives before the child is known
+        async def start(self) -> None:
+            await super().start()
+            await asyncio.sleep(0.5)
+
+    monkeypatch.setattr(ssh_session, "PtyChild", SlowStart)
+    with ssh_hub(tmp_path, keys_text(keys)) as hub:
+        room = await asyncio.to_thread(share, hub.url)
+        first = await connect(hub.port, keys["ben"], room["room"])
+        await wait_until(lambda: hub.service.sessions, "the first session")
+        second = await connect(hub.port, keys["ben"], room["room"])
+        assert await first.status(timeout=10) in (0, 128 + signal.SIGHUP)  # hung up as soon as it started
+        assert "from another terminal" in first.text
+        await second.wait_for("READY name=Ben")
         first.close()
         second.close()
 
@@ -423,7 +562,13 @@ async def test_a_key_limited_to_rooms_and_keys_added_while_running(tmp_path, key
         room = await asyncio.to_thread(share, hub.url)
         ben = await connect(hub.port, keys["ben"], room["room"])
         assert await ben.status() == 1
-        assert f"Your key may not join room {room['room']} on this hub." in ben.text
+        elsewhere = await connect(hub.port, keys["ben"], "nosuchroom")
+        assert await elsewhere.status() == 1
+        # the same words whether the room exists or not: a key limited to rooms learns no other room's id
+        assert f"There is no room {room['room']} on this hub that your key may join." in ben.text
+        assert ben.text.replace(room["room"], "ROOM") == elsewhere.text.replace("nosuchroom", "ROOM")
+        ben.close()
+        elsewhere.close()
         with pytest.raises(asyncssh.PermissionDenied):
             await connect(hub.port, keys["cai"], room["room"])
         with hub.keys_path.open("a") as out:
@@ -499,7 +644,7 @@ def test_openssh_refusals_against_agile_tui_serve(tmp_path):
         assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr
         nowhere = subprocess.run(ssh_argv(port, ana, "nosuch", "-tt"), **run)
         assert nowhere.returncode == 1, nowhere
-        assert "There is no room nosuch on this hub." in nowhere.stdout + nowhere.stderr
+        assert "There is no room nosuch on this hub that your key may join." in nowhere.stdout + nowhere.stderr
         no_tty = subprocess.run(ssh_argv(port, ana, room, "-T"), **run)
         assert no_tty.returncode == 1
         assert "agile-tui needs a terminal: ssh -t" in no_tty.stderr

@@ -36,8 +36,10 @@ the key may not join, a full room (``room_limit`` people here), a hub that is st
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +52,12 @@ from .ssh_session import CLIENTS_DIR, RoomSession, child_env, client_folder  # n
 log = logging.getLogger("agile_tui.hub")
 
 ROOM_LIMIT = 50
-LOGIN_TIMEOUT_S = 30
+LOGIN_TIMEOUT_S = 15
+PREAUTH_MAX = 64  # connections not yet authenticated, in all: past it, new ones are closed at once
+PREAUTH_PER_IP = 8  # the same, from one client address
+MAX_KEYS_TRIED = 6  # failed keys before the connection is dropped (OpenSSH's MaxAuthTries)
+TRIED_KEPT = 5  # fingerprints of refused keys kept for the log line (the rest are counted)
+OVER_CAP_LOG_S = 60.0  # at most one "too many connections" line per client address in this time
 KEEPALIVE_S = 30  # a silent connection is probed; after 3 probes without answer it is dropped
 
 
@@ -111,6 +118,32 @@ class SSHService:
     sessions: dict[tuple[str, str], RoomSession] = field(default_factory=dict)  # (room, participant id)
     tokens: dict[tuple[str, str], str] = field(default_factory=dict)  # tokens minted in this run
     stopping: bool = False
+    preauth: dict[str, int] = field(default_factory=dict)  # client address -> connections not yet authenticated
+    over_cap_logged: dict[str, float] = field(default_factory=dict)  # client address -> when last logged
+
+    def admit_preauth(self, ip: str) -> bool:
+        """Count a new connection against the pre-authentication caps; False (and at most one log line a minute
+        for that address) when it is over them."""
+        total = sum(self.preauth.values())
+        if total >= PREAUTH_MAX or self.preauth.get(ip, 0) >= PREAUTH_PER_IP:
+            now = time.monotonic()
+            if now - self.over_cap_logged.get(ip, -OVER_CAP_LOG_S) >= OVER_CAP_LOG_S:
+                if len(self.over_cap_logged) > 4096:
+                    self.over_cap_logged = {a: t for a, t in self.over_cap_logged.items()
+                                            if now - t < OVER_CAP_LOG_S}
+                self.over_cap_logged[ip] = now
+                log.warning("ssh: refused a connection from %s: too many connections not yet logged in (%d from "
+                            "there, %d in all)", ip, self.preauth.get(ip, 0), total)
+            return False
+        self.preauth[ip] = self.preauth.get(ip, 0) + 1
+        return True
+
+    def release_preauth(self, ip: str) -> None:
+        left = self.preauth.get(ip, 0) - 1
+        if left > 0:
+            self.preauth[ip] = left
+        else:
+            self.preauth.pop(ip, None)
 
     async def start(self) -> None:
         if self.config.host_key is None:
@@ -149,6 +182,17 @@ class SSHService:
         return room.here_ids() | {pid for (room_id, pid) in self.sessions if room_id == room.id}
 
 
+def client_address(peer: str) -> str:
+    """A client's address as counted and checked: an IPv4 peer of a dual-stack listener as plain IPv4."""
+    try:
+        ip = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
 class _Connection(asyncssh.SSHServer):
     """One SSH connection: public-key authentication against the keys file; its sessions are RoomSessions."""
 
@@ -159,21 +203,47 @@ class _Connection(asyncssh.SSHServer):
         self.host = "HOST"
         self.user = ""
         self.entry: AuthorizedKey | None = None
-        self.tried: list[str] = []
+        self.tried: list[str] = []  # the first TRIED_KEPT refused fingerprints
+        self.failed = 0  # keys refused (not in the file, or from an address they do not allow)
         self.refused_from = False
+        self.authenticated = False
+        self.counted_ip: str | None = None  # counted against the pre-authentication caps under this address
 
     def connection_made(self, conn) -> None:
         self.conn = conn
         self.peer = (conn.get_extra_info("peername") or ("?", 0))[:2]
         local = str((conn.get_extra_info("sockname") or ("HOST",))[0])
         self.host = f"[{local}]" if ":" in local else local  # the address the client reached: for the messages
+        ip = client_address(str(self.peer[0]))
+        if not self.service.admit_preauth(ip):
+            conn.abort()  # before the version is even sent
+            return
+        self.counted_ip = ip
         self.service.connections.add(self)
 
+    def _release(self) -> None:
+        if self.counted_ip is not None:
+            self.service.release_preauth(self.counted_ip)
+            self.counted_ip = None
+
+    def auth_completed(self) -> None:
+        self.authenticated = True
+        self._release()
+
     def connection_lost(self, exc) -> None:
+        self._release()
         self.service.connections.discard(self)
-        if self.entry is None and self.user:
-            why = "from an address its key does not allow" if self.refused_from else \
-                (f"key {', '.join(self.tried)} is not in the keys file" if self.tried else "no public key offered")
+        if not self.authenticated and self.entry is not None:
+            log.info("ssh: %s:%s as %r offered the key of %s (%s) but never signed with it (a probe, or it "
+                     "left)", *self.peer, self.user, self.entry.name, self.entry.fingerprint)
+        elif self.entry is None and self.user:
+            if self.refused_from:
+                why = "from an address its key does not allow"
+            elif self.tried:
+                more = f" and {self.failed - len(self.tried)} more" if self.failed > len(self.tried) else ""
+                why = f"key {', '.join(self.tried)}{more} is not in the keys file"
+            else:
+                why = "no public key offered"
             log.info("ssh: refused %s:%s as %r: %s", *self.peer, self.user, why)
 
     def close(self) -> None:
@@ -196,15 +266,23 @@ class _Connection(asyncssh.SSHServer):
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         entry = self.service.config.keys.find(key)
         if entry is None:
-            fingerprint = key.get_fingerprint()
-            if fingerprint not in self.tried:
-                self.tried.append(fingerprint)
-            return False
+            if len(self.tried) < TRIED_KEPT:
+                fingerprint = key.get_fingerprint()
+                if fingerprint not in self.tried:
+                    self.tried.append(fingerprint)
+            return self._failed()
         if not entry.allows_address("", str(self.peer[0])):
             self.refused_from = True
-            return False
+            return self._failed()
         self.entry = entry
         return True
+
+    def _failed(self) -> bool:
+        self.failed += 1
+        if self.failed >= MAX_KEYS_TRIED and self.conn is not None:
+            log.info("ssh: %s:%s as %r tried %d keys: disconnected", *self.peer, self.user, self.failed)
+            self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, "Too many keys tried")
+        return False
 
     def session_requested(self):
         if self.entry is None:  # pragma: no cover - asyncssh asks only once authenticated

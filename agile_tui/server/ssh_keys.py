@@ -20,6 +20,26 @@ HOST_KEY_NAME = "ssh_host_ed25519_key"
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+class InsecureFile(ValueError):
+    """The keys file or the host key could be changed (or read) by someone other than the hub's user."""
+
+
+def _owners() -> tuple[int, ...]:
+    return (os.geteuid(), 0)
+
+
+def keys_file_insecurity(path: Path, st: os.stat_result) -> str | None:
+    """Why the keys file cannot be trusted (as OpenSSH's StrictModes): writable by group or others, or not
+    owned by the hub's user (or root). None when it is fine."""
+    if st.st_uid not in _owners():
+        return f"{path} is owned by uid {st.st_uid}, not by the hub's user (uid {os.geteuid()})"
+    if st.st_mode & 0o022:
+        who = {0o022: "group and others", 0o020: "group", 0o002: "others"}[st.st_mode & 0o022]
+        return (f"{path} is writable by {who} "
+                f"(mode {st.st_mode & 0o777:o}): anyone who can write it can let themselves in; chmod go-w it")
+    return None
+
+
 @dataclass(frozen=True)
 class AuthorizedKey:
     key: asyncssh.SSHKey
@@ -40,7 +60,27 @@ class AuthorizedKey:
             ip = ipaddress.ip_address(addr)
         except ValueError:
             return False
-        return HostPatternList(self.allowed_from).matches(host, addr, ip)
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # a dual-stack listener's IPv4 peer (::ffff:a.b.c.d) is checked as a.b.c.d
+        return HostPatternList(self.allowed_from).matches(host, str(ip), ip)
+
+
+ADDRESS_PATTERN = re.compile(r"[0-9.*?]+|[0-9A-Fa-f:.*?]*:[0-9A-Fa-f:.*?]*")
+
+
+def host_name_patterns(allowed_from: str) -> list[str]:
+    """The patterns of a from= list that are host names, not addresses: they never match (the hub does not
+    look names up), so a negated one (``!bad.example``) refuses nobody."""
+    names = []
+    for pattern in allowed_from.split(","):
+        bare = pattern.strip().lstrip("!")
+        if not bare or ADDRESS_PATTERN.fullmatch(bare):
+            continue
+        try:
+            ipaddress.ip_network(bare, strict=False)
+        except ValueError:
+            names.append(pattern.strip())
+    return names
 
 
 def parse_keys(text: str) -> tuple[list[AuthorizedKey], list[str]]:
@@ -89,6 +129,9 @@ def _parse_line(line: str, number: int) -> AuthorizedKey:
     allowed_from = options.get("from")
     if allowed_from is True:
         raise ValueError('from needs a value: from="PATTERN,PATTERN"')
+    if allowed_from and (names := host_name_patterns(allowed_from)):
+        log.warning("ssh: keys file line %d: from= patterns %s are host names, which never match (only "
+                    "addresses are checked); a negated one refuses nobody", number, ", ".join(names))
     facilitator = any(options.get(flag) is True for flag in ("facilitator", "agile-facilitator"))
     return AuthorizedKey(key, name, facilitator,
                          frozenset(r.strip() for r in rooms.split(",") if r.strip()) if rooms else None,
@@ -145,8 +188,11 @@ class KeysFile:
         self.path = path
         self.entries: dict[asyncssh.SSHKey, AuthorizedKey] = {}
         self._stamp: tuple | None = None
+        self._refused: tuple | None = None  # the stamp of an unsafe file already logged
 
     def load(self) -> None:
+        """Read the file if it changed. An unsafe file (see keys_file_insecurity) raises InsecureFile on the
+        first read; later, the keys read before are kept and the log says why."""
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -154,8 +200,17 @@ class KeysFile:
                 log.warning("ssh: no keys file at %s: nobody can join over SSH until it has keys", self.path)
             self.entries, self._stamp = {}, ()
             return
-        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_mode, st.st_uid)
         if stamp == self._stamp:
+            return
+        problem = keys_file_insecurity(self.path, st)
+        if problem is not None:
+            if self._stamp is None:
+                raise InsecureFile(f"refusing the keys file: {problem}")
+            if stamp != self._refused:
+                self._refused = stamp
+                log.warning("ssh: not reading %s again: %s; the %d keys read before still count", self.path,
+                            problem, len(self.entries))
             return
         text = self.path.read_text(encoding="utf-8", errors="replace")
         entries, problems = parse_keys(text)
@@ -168,7 +223,7 @@ class KeysFile:
     def find(self, key: asyncssh.SSHKey) -> AuthorizedKey | None:
         try:
             self.load()
-        except OSError as error:  # keep the keys we had
+        except (OSError, InsecureFile) as error:  # keep the keys we had
             log.warning("ssh: cannot read %s: %s", self.path, error)
         return self.entries.get(key)
 
@@ -200,8 +255,13 @@ def load_host_key(folder: Path) -> asyncssh.SSHKey:
                 log.info("ssh: made the hub's host key %s (%s)", path, key.get_fingerprint())
         finally:
             tmp.unlink(missing_ok=True)
-    mode = path.stat().st_mode & 0o777
+    st = path.stat()
+    mode = st.st_mode & 0o777
+    if st.st_uid not in _owners():
+        raise InsecureFile(f"refusing the host key {path}: it is owned by uid {st.st_uid}, not by the hub's "
+                           f"user (uid {os.geteuid()})")
     if mode & 0o077:
-        log.warning("ssh: %s was readable by others (%o): now 0600", path, mode)
-        path.chmod(0o600)
+        raise InsecureFile(f"refusing the host key {path}: it is readable or writable by group or others (mode "
+                           f"{mode:o}); it must be private to the hub's user: chmod 600 {path} (and consider "
+                           "making a new one: delete it and its .pub, the hub makes another)")
     return asyncssh.read_private_key(path)

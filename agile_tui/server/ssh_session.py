@@ -29,13 +29,28 @@ CLIENTS_DIR = "ssh-clients"
 TAKEOVER_S = 15.0  # the longest a new connection waits for the person's earlier client to save and exit
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FORWARDED_ENV = ("COLORTERM", "NO_COLOR")  # of what the SSH client sends, what reaches the app
-DROPPED_ENV = ("AGILE_TUI_HUB_TOKEN", "COLUMNS", "LINES", "TMUX", "TMUX_PANE", "COLORTERM", "NO_COLOR")
+# Of the hub's environment, only these reach the client (with LC_*): nothing else of the hub's (its secrets,
+# its terminal's variables) does.
+KEPT_ENV = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME",
+            "AGILE_TUI_CONFIG_DIR")
 # After a client that did not tidy its terminal (it was killed): main screen, cursor shown, no mouse reports,
 # no bracketed paste, no focus events, the keyboard protocol popped, auto-wrap on.
 RESET = (b"\x1b[?1049l\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1015l\x1b[?1004l\x1b[?2004l"
          b"\x1b[<u\x1b[?7h\x1b[0m\r\n")
+MAX_COLS, MAX_ROWS = 1000, 500  # a client's window size is clamped to these (a huge one eats the app's memory)
+MAX_PIXELS = 0xFFFF
 
 
+def clamp_size(cols, rows, px_width=0, px_height=0) -> tuple[int, int, int, int]:
+    """The SSH client's window size, within what the app is ever given: 1..1000 columns, 1..500 rows."""
+    def within(value, low: int, high: int, default: int) -> int:
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            return default
+        return default if value <= 0 and default else max(low, min(value, high))
+    return (within(cols, 1, MAX_COLS, 80), within(rows, 1, MAX_ROWS, 24),
+            within(px_width, 0, MAX_PIXELS, 0), within(px_height, 0, MAX_PIXELS, 0))
 
 
 class RoomSession(asyncssh.SSHServerSession):
@@ -53,6 +68,7 @@ class RoomSession(asyncssh.SSHServerSession):
         self.early_input = bytearray()  # typed before the client started
         self.closed = False
         self.farewell: str | None = None
+        self.write_paused = False  # the SSH peer's window is full
         self.key: tuple[str, str] | None = None
         self.task: asyncio.Task | None = None
         self.done = asyncio.get_running_loop().create_future()
@@ -64,7 +80,7 @@ class RoomSession(asyncssh.SSHServerSession):
 
     def pty_requested(self, term_type: str, term_size, term_modes) -> bool:
         self.term = term_type or "xterm-256color"
-        self.size = tuple(term_size)
+        self.size = clamp_size(*tuple(term_size)[:4])
         return True
 
     def shell_requested(self) -> bool:
@@ -89,7 +105,7 @@ class RoomSession(asyncssh.SSHServerSession):
             self.early_input += data
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int, pixheight: int) -> None:
-        self.size = (width, height, pixwidth, pixheight)
+        self.size = clamp_size(width, height, pixwidth, pixheight)
         if self.child is not None:
             self.child.resize(*self.size)
 
@@ -98,20 +114,29 @@ class RoomSession(asyncssh.SSHServerSession):
         return True  # keep the channel open to send what the client draws last, and its exit status
 
     def pause_writing(self) -> None:
-        if self.child is not None:
+        self.write_paused = True
+        if self.child is not None and self.farewell is None:  # once ending, the pty is read (and dropped)
             self.child.pause_output()
 
     def resume_writing(self) -> None:
+        self.write_paused = False
         if self.child is not None:
             self.child.resume_output()
 
     def connection_lost(self, exc) -> None:
         self.closed = True
+        self._drain_child()
         self._hang_up()
         if self.child is None and self.task is not None and not self.task.done():
             self.task.cancel()  # still being let in: nothing to save
 
     # the session's life
+
+    def _drain_child(self) -> None:
+        """Read the pty again if the SSH peer had paused it: the client must not stay blocked writing to its
+        terminal (and so never handle SIGHUP); once closed, what it writes is dropped (see _output)."""
+        if self.child is not None:
+            self.child.resume_output()
 
     def _hang_up(self) -> None:
         if self.child is not None and self.child.running:
@@ -121,6 +146,7 @@ class RoomSession(asyncssh.SSHServerSession):
         """End this session from the hub's side: the client is hung up (it saves), then ``farewell`` is shown."""
         self.farewell = farewell
         if self.child is not None:
+            self._drain_child()
             self._hang_up()  # runs to its end, even if the caller stops waiting for it
         elif self.task is not None and not self.task.done():
             self.task.cancel()
@@ -175,14 +201,16 @@ class RoomSession(asyncssh.SSHServerSession):
         if self.term is None:
             return self.refuse(f"agile-tui needs a terminal: ssh -t -p {service.port} {shown}@{host}",
                                "no terminal requested")
+        # The key's rooms first, and one message for both: a key limited to some rooms learns nothing of others.
+        no_room = f"There is no room {shown} on this hub that your key may join."
+        if entry.rooms is not None and room_id not in entry.rooms:
+            return self.refuse(no_room, "not one of the key's rooms")
         try:
             room = service.hub.room(room_id) if ROOM_ID.fullmatch(room_id) else None
         except HubError:
             room = None
         if room is None:
-            return self.refuse(f"There is no room {shown} on this hub.", "no such room")
-        if entry.rooms is not None and room_id not in entry.rooms:
-            return self.refuse(f"Your key may not join room {shown} on this hub.", "not one of the key's rooms")
+            return self.refuse(no_room, "no such room")
         # One client per person and room (it owns its data folder): a second terminal takes the seat over.
         while (person := room.person_named(entry.name)) is not None and (room_id, person.id) in service.sessions:
             earlier = service.sessions[(room_id, person.id)]
@@ -219,8 +247,8 @@ class RoomSession(asyncssh.SSHServerSession):
             log.error("ssh: cannot start the client of %s in room %r: %s", entry.name, room_id, error)
             self.say(f"The hub could not start agile-tui for you: {error.strerror or error}")
             return 1
-        if self.closed:
-            self._hang_up()
+        if self.closed or self.farewell is not None or service.stopping:
+            self._hang_up()  # dropped, taken over or the hub stopping while it was starting: end() found no child
         if self.early_input:
             self.child.write(bytes(self.early_input))
             self.early_input.clear()
@@ -234,6 +262,8 @@ class RoomSession(asyncssh.SSHServerSession):
         return status
 
     def _output(self, data: bytes) -> None:
+        if self.farewell is not None and self.write_paused:
+            return  # ending, and the peer does not read: the client's last drawing is dropped, not buffered
         if not self.closed:
             with contextlib.suppress(OSError, asyncssh.Error):
                 self.chan.write(data)
@@ -256,9 +286,10 @@ def client_folder(data_dir: Path, participant_id: str) -> Path:
 
 
 def child_env(base, term: str, token: str, folder: Path, sent) -> dict[str, str]:
-    """The client's environment: the hub's, less what belongs to the hub's own terminal, with the SSH
-    terminal's TERM, a UTF-8 locale, the token, and the few variables of the SSH client that concern colour."""
-    env = {k: v for k, v in base.items() if k not in DROPPED_ENV}
+    """The client's environment: a few of the hub's (KEPT_ENV and LC_*), with the SSH terminal's TERM, a UTF-8
+    locale, the token, the few variables of the SSH client that concern colour, and AGILE_TUI_RESTRICTED=1
+    (the app reads no local files for a remote person: no CSV import from the hub's disk)."""
+    env = {k: v for k, v in base.items() if k in KEPT_ENV or k.startswith("LC_")}
     locale = " ".join(env.get(k, "") for k in ("LC_ALL", "LC_CTYPE", "LANG")).lower()
     if "utf-8" not in locale and "utf8" not in locale:
         env.pop("LC_ALL", None)
@@ -271,4 +302,5 @@ def child_env(base, term: str, token: str, folder: Path, sent) -> dict[str, str]
     env["TERM"] = CONTROL.sub("", term)[:64] or "xterm-256color"
     env["AGILE_TUI_HUB_TOKEN"] = token
     env["AGILE_TUI_DATA_DIR"] = str(folder)
+    env["AGILE_TUI_RESTRICTED"] = "1"
     return env
