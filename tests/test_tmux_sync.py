@@ -36,13 +36,17 @@ def test_join_in_a_terminal_edit_lose_the_hub_and_reopen(term, tmp_path):
         term.start("join", invite, "--name", "Ben", width=130, height=36)
         term.wait_for(lambda s: "● live" in s and "Ana ★" in s, "Ben's app to be live with Ana here")
         term.keys("a")
+        term.wait_for(lambda s: "New item in" in s, "the item editor")
         term.type("Call 李雷 back 🚀")
+        term.wait_for(lambda s: "Call 李雷 back 🚀" in s, "the typed title in the editor")
         term.keys("Enter")
         wait_for(lambda: any(i.title == "Call 李雷 back 🚀" for i in ana.state.items.values()), 20,
                  "Ben's item at Ana")
         hub.kill()
         term.wait_for(lambda s: "reconnecting" in s or "offline" in s, "the header to say the hub is gone")
-        term.type("While the hub was down")  # the editor stays open for the next item
+        term.wait_for(lambda s: "Added" in s, "the editor, open for the next item")
+        term.type("While the hub was down")
+        term.wait_for(lambda s: "While the hub was down" in s, "the second title in the editor")
         term.keys("Enter")
         term.wait_for(lambda s: "1 waiting" in words(s), "one change waiting")
         term.keys("Escape")
@@ -87,7 +91,8 @@ def test_a_hang_up_ends_the_app_cleanly_with_the_notes_typed_so_far_saved(term, 
     term.keys("s")
     term.wait_for(lambda s: "Start" in s and "ctrl+s" in s, "the start dialog")
     term.keys("C-s")
-    term.wait_for(lambda s: "Yesterday" in s, "the round, with the notes fields")
+    term.wait_for(lambda s: "Yesterday" in s and "speaker 1 of" in s and "ctrl+s" not in s,
+                  "the round, with the notes fields, and the start dialog gone")
     term.keys("i")
     term.type("Draft when the line dropped")
     term.wait_for(lambda s: "Draft when the line dropped" in s, "the typed note")
