@@ -199,9 +199,9 @@ def _run_room(args) -> int:
 
 def _linked(folder, room: str) -> bool:
     """Was this room shared with (or joined from) a hub? Then it opens through the hub."""
-    from .store.paths import ROOM_NAME  # (not sync.local: a local room opens without loading the sync code)
+    from .store.paths import is_shared  # (not sync: a local room opens without loading the sync code)
 
-    return bool(ROOM_NAME.fullmatch(room)) and (Path(folder) / "shared" / room / "link.json").is_file()
+    return is_shared(folder, room)
 
 
 def name_new_room(session, room: str) -> None:

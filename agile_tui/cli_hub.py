@@ -8,12 +8,9 @@ import os
 import sys
 from pathlib import Path
 
+from .cli import _fail
+
 TOKEN_ENV = "AGILE_TUI_HUB_TOKEN"  # a participant token given by whoever starts this client (the SSH server)
-
-
-def _fail(message: str, code: int = 1) -> int:
-    print(f"agile-tui: {message}", file=sys.stderr)
-    return code
 
 
 def _user_name() -> str:

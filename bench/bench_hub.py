@@ -47,7 +47,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from hub_kit import Arrivals, HttpxSSE, HubProcess, fsync_floor, open_raw, own_cpu_s, pct  # noqa: E402
+from bench_store import fsync_floor  # noqa: E402
+from hub_kit import Arrivals, HttpxSSE, HubProcess, open_raw, own_cpu_s, pct  # noqa: E402
 
 from agile_tui.domain import FakeClock, State, apply_all, make_op  # noqa: E402
 
@@ -243,7 +244,7 @@ async def run(hub: HubProcess, args: argparse.Namespace) -> None:
                     row[4] += own_cpu_s() - c0
                     row[5] += arrivals.events - e0
         req_rate = await request_rate(url, WRITERS, min(args.seconds, 2.0))
-        fsync = fsync_floor(hub.data_dir)
+        fsync = fsync_floor(hub.data_dir, count=100)
 
         missing = sum(1 for s in streams if s.last_seq < max(arrivals.count, default=0))
         for s in streams:

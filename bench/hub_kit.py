@@ -78,22 +78,6 @@ class HubProcess:
             return self.proc.wait(10)
 
 
-def fsync_floor(folder: Path, count: int = 100) -> tuple[float, float]:
-    """write + fsync of one 200-byte line, p50 and p99 in ms: what a durable commit costs on this disk now."""
-    path = folder / "floor.log"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    times = []
-    try:
-        for _ in range(count):
-            t = time.perf_counter()
-            os.write(fd, b"x" * 199 + b"\n")
-            os.fsync(fd)
-            times.append(time.perf_counter() - t)
-    finally:
-        os.close(fd)
-    return pct(times, 50), pct(times, 99)
-
-
 def own_cpu_s() -> float:
     t = os.times()
     return t.user + t.system

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 from agile_tui.cli import main as cli
@@ -67,3 +68,21 @@ def settled(*sessions: SharedSession, timeout: float = 15.0) -> None:
         assert s.wait_sent(timeout), f"{s.link.name} still has {len(s.replica.pending)} ops waiting"
     wait_for(lambda: len({s.replica.seq for s in sessions}) == 1 and not any(s.replica.pending for s in sessions),
              timeout, "every client to reach the same seq")
+
+
+@contextmanager
+def ana_and_ben(tmp_path: Path):
+    """A real hub; Ana shares the team room (her data in tmp_path/ana), Ben joins (tmp_path/ben); both clients
+    open and live. Yields (hub, ana, ben, Ben's local room name); both are closed after."""
+    from .hubkit import running_hub
+
+    with running_hub(tmp_path / "hub") as hub:
+        invite = share_room(hub.url, tmp_path / "ana")
+        room_b = join_room(invite, tmp_path / "ben", "Ben")
+        ana, ben = open_session(tmp_path / "ana", "team"), open_session(tmp_path / "ben", room_b)
+        try:
+            live(ana, ben)
+            yield hub, ana, ben, room_b
+        finally:
+            ana.close()
+            ben.close()

@@ -10,8 +10,8 @@ from agile_tui.domain.standup import live_standup, update_of
 from agile_tui.ui.widgets.room_bar import RoomBar
 
 from .conftest import make_test_app
-from .hubkit import HubProcess, free_port, running_hub
-from .syncit import join_room, live, open_session, settled, share_room
+from .hubkit import HubProcess, free_port
+from .syncit import ana_and_ben, join_room, live, open_session, settled, share_room
 
 
 async def until(pilot, check, what: str, timeout: float = 10.0) -> None:
@@ -42,50 +42,42 @@ def header(app) -> str:
 
 
 async def test_a_participant_sees_no_facilitator_keys_and_writes_only_their_own_notes(tmp_path):
-    with running_hub(tmp_path / "hub") as hub:
-        invite = share_room(hub.url, tmp_path / "ana")
-        room_b = join_room(invite, tmp_path / "ben", "Ben")
-        ana, ben = open_session(tmp_path / "ana", "team"), open_session(tmp_path / "ben", room_b)
-        try:
-            live(ana, ben)
-            app = make_test_app(ben)
-            async with app.run_test(size=(140, 40)) as pilot:
-                await pilot.press("2")
-                await pilot.pause()
-                screen = app.screen
-                assert screen.check_action("start", ()) is False  # the facilitator's
-                assert "Start standup" not in screen.query_one("KeyBar").render().plain
-                await until(pilot, lambda: "● live" in header(app), "the header to say live")
-                panel = screen.query_one("#presence").render().plain
-                assert "Ana ★" in panel and "Ben · you" in panel
-                # Ana starts the round (Ben speaks second); Ben's fields are his own notes at once
-                ana.submit("standup.start", id="st1", order=["ana", "ben"], length_min=15)
-                await until(pilot, lambda: live_standup(ben.state) is not None, "the round at Ben")
-                # the palette has no facilitator commands for him either
-                assert not any("Start standup" in n or "End standup" in n for n in await palette(pilot, "standup"))
-                assert any("Park a topic" in n for n in await palette(pilot, "park"))
-                await pilot.press("i")
-                assert isinstance(app.focused, Input) and app.focused.id == "note-yesterday"
-                await pilot.press(*"Booked 3 demos")
-                await pilot.press("enter")  # saves what was typed
-                await until(pilot, lambda: ben.wait_sent(0.01), "Ben's note at the hub")
-                settled(ana, ben)
-                mine = update_of(ben.state.standups["st1"], "ben")
-                assert mine is not None and mine.yesterday == "Booked 3 demos"
-                seen_by_ana = update_of(ana.state.standups["st1"], "ben")
-                assert seen_by_ana is None or seen_by_ana.yesterday == ""  # a draft until his turn starts
-                # while Ana speaks, Ben's fields are his own; hers show under them
-                ana.submit("standup.note", id="st1", member_id="ana", today="Demo for 字节跳动")
-                await until(pilot, lambda: "Demo for 字节跳动" in str(screen.query_one("#speaker-work").render()),
-                            "the speaker's notes under Ben's fields")
-                assert "Ana's notes" in str(screen.query_one("#speaker-work").render())
-                ana.submit("standup.turn", id="st1", action="next", expect=0, at=30)
-                settled(ana, ben)
-                assert update_of(ana.state.standups["st1"], "ben").yesterday == "Booked 3 demos"
+    with ana_and_ben(tmp_path) as (_hub, ana, ben, _room):
+        app = make_test_app(ben)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("2")
+            await pilot.pause()
+            screen = app.screen
+            assert screen.check_action("start", ()) is False  # the facilitator's
+            assert "Start standup" not in screen.query_one("KeyBar").render().plain
+            await until(pilot, lambda: "● live" in header(app), "the header to say live")
+            panel = screen.query_one("#presence").render().plain
+            assert "Ana ★" in panel and "Ben · you" in panel
+            # Ana starts the round (Ben speaks second); Ben's fields are his own notes at once
+            ana.submit("standup.start", id="st1", order=["ana", "ben"], length_min=15)
+            await until(pilot, lambda: live_standup(ben.state) is not None, "the round at Ben")
+            # the palette has no facilitator commands for him either
+            assert not any("Start standup" in n or "End standup" in n for n in await palette(pilot, "standup"))
+            assert any("Park a topic" in n for n in await palette(pilot, "park"))
+            await pilot.press("i")
+            assert isinstance(app.focused, Input) and app.focused.id == "note-yesterday"
+            await pilot.press(*"Booked 3 demos")
+            await pilot.press("enter")  # saves what was typed
+            await until(pilot, lambda: ben.wait_sent(0.01), "Ben's note at the hub")
+            settled(ana, ben)
+            mine = update_of(ben.state.standups["st1"], "ben")
+            assert mine is not None and mine.yesterday == "Booked 3 demos"
+            seen_by_ana = update_of(ana.state.standups["st1"], "ben")
+            assert seen_by_ana is None or seen_by_ana.yesterday == ""  # a draft until his turn starts
+            # while Ana speaks, Ben's fields are his own; hers show under them
+            ana.submit("standup.note", id="st1", member_id="ana", today="Demo for 字节跳动")
+            await until(pilot, lambda: "Demo for 字节跳动" in str(screen.query_one("#speaker-work").render()),
+                        "the speaker's notes under Ben's fields")
+            assert "Ana's notes" in str(screen.query_one("#speaker-work").render())
+            ana.submit("standup.turn", id="st1", action="next", expect=0, at=30)
+            settled(ana, ben)
+            assert update_of(ana.state.standups["st1"], "ben").yesterday == "Booked 3 demos"
 
-        finally:
-            ana.close()
-            ben.close()
 
 
 async def test_the_header_says_offline_with_the_changes_waiting_and_live_again_after(tmp_path):
@@ -119,29 +111,21 @@ async def test_the_header_says_offline_with_the_changes_waiting_and_live_again_a
 
 
 async def test_the_facilitator_hands_the_role_over_from_the_command_palette(tmp_path):
-    with running_hub(tmp_path / "hub") as hub:
-        invite = share_room(hub.url, tmp_path / "ana")
-        room_b = join_room(invite, tmp_path / "ben", "Ben")
-        ana, ben = open_session(tmp_path / "ana", "team"), open_session(tmp_path / "ben", room_b)
-        try:
-            live(ana, ben)
-            app = make_test_app(ana)
-            async with app.run_test(size=(140, 40)) as pilot:
-                await pilot.press("2")
-                await until(pilot, lambda: app.screen.check_action("start", ()) is True, "the facilitator keys")
-                await pilot.press("ctrl+p")
-                await pilot.pause()
-                await pilot.press(*"Hand over")
-                await pilot.pause(0.3)
-                await pilot.press("enter")
-                await pilot.pause()
-                picker = app.screen.query_one(OptionList)
-                assert "Ben" in str(picker.get_option_at_index(0).prompt)
-                await pilot.press("enter")
-                await until(pilot, lambda: ben.role == "facilitator" and ana.role == "participant", "the hand-over")
-                await until(pilot, lambda: app.screen.check_action("start", ()) is False, "Ana's keys to go")
-                await until(pilot, lambda: "Ben ★" in app.screen.query_one("#presence").render().plain,
-                            "the star to move")
-        finally:
-            ana.close()
-            ben.close()
+    with ana_and_ben(tmp_path) as (_hub, ana, ben, _room):
+        app = make_test_app(ana)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("2")
+            await until(pilot, lambda: app.screen.check_action("start", ()) is True, "the facilitator keys")
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"Hand over")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            picker = app.screen.query_one(OptionList)
+            assert "Ben" in str(picker.get_option_at_index(0).prompt)
+            await pilot.press("enter")
+            await until(pilot, lambda: ben.role == "facilitator" and ana.role == "participant", "the hand-over")
+            await until(pilot, lambda: app.screen.check_action("start", ()) is False, "Ana's keys to go")
+            await until(pilot, lambda: "Ben ★" in app.screen.query_one("#presence").render().plain,
+                        "the star to move")

@@ -25,6 +25,20 @@ def rooms_dir(data_dir: str | Path) -> Path:
     return Path(data_dir) / "rooms"
 
 
+SHARED_DIR = "shared"  # <data>/shared/<room>/: a room linked to a hub (sync/local.py)
+LINK_NAME = "link.json"
+
+
+def shared_dir(data_dir: str | Path, room: str) -> Path:
+    """The folder of a room shared with (or joined from) a hub, ``<data_dir>/shared/<room>``."""
+    return Path(data_dir) / SHARED_DIR / validate_room_name(room)
+
+
+def is_shared(data_dir: str | Path, room: str) -> bool:
+    """Is this room linked to a hub (it then opens through the hub)?"""
+    return bool(ROOM_NAME.fullmatch(room)) and (shared_dir(data_dir, room) / LINK_NAME).is_file()
+
+
 def room_path(data_dir: str | Path, room: str) -> Path:
     """The room's snapshot file, ``<data_dir>/rooms/<room>.json`` (journal and lock sit next to it)."""
     return rooms_dir(data_dir) / (validate_room_name(room) + SNAPSHOT_SUFFIX)

@@ -109,9 +109,6 @@ class HubClient:
     def post_ops(self, room: str, client_id: str, ops: list[dict]) -> dict:
         return self.request("POST", f"/v1/rooms/{room}/ops", json={"client_id": client_id, "ops": ops})
 
-    def presence(self, room: str, ready: bool | None = None, status: str | None = None) -> dict:
-        return self.request("POST", f"/v1/rooms/{room}/presence", json={"ready": ready, "status": status})
-
     def hand_over(self, room: str, participant_id: str) -> dict:
         return self.request("POST", f"/v1/rooms/{room}/facilitator", json={"participant_id": participant_id})
 

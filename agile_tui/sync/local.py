@@ -26,11 +26,10 @@ from ..domain.ops import Op
 from ..store.fsutil import atomic_write_bytes, keep_copy, move_aside, remove_stale_temps
 from ..store.journal import Journal, scan_journal
 from ..store.lock import RoomLock
-from ..store.paths import validate_room_name
+from ..store.paths import LINK_NAME, SHARED_DIR, shared_dir
 from .replica import Pending
 
-SHARED = "shared"
-LINK = "link.json"
+LINK = LINK_NAME
 OUTBOX = "outbox.journal"
 CONFIRMED = "confirmed.json"
 HUB_ROOM = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -88,12 +87,8 @@ class HubLink:
 REQUIRED_LINK = ("server", "room", "token", "participant_id", "member_id", "name", "role")
 
 
-def shared_dir(data_dir: str | Path, room: str) -> Path:
-    return Path(data_dir) / SHARED / validate_room_name(room)
-
-
 def list_shared(data_dir: str | Path) -> list[str]:
-    folder = Path(data_dir) / SHARED
+    folder = Path(data_dir) / SHARED_DIR
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if (p / LINK).is_file())

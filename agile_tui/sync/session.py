@@ -18,7 +18,6 @@ from typing import Any
 
 from ..domain import Clock, Op, State, SystemClock, make_op
 from ..domain.errors import Forbidden
-from ..domain.model import Member
 from ..domain.roles import PARTICIPANT, forbidden, may
 from ..session import SaveReport
 from .client import HubClient
@@ -116,8 +115,6 @@ class SharedSession(Sending, Following):
     def may(self, op_type: str) -> bool:
         return may(self.link.role, op_type)
 
-    def me(self) -> Member | None:
-        return self.state.members.get(self.link.member_id)
 
     # ------------------------------------------------------------------ the UI side
 

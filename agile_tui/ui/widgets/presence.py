@@ -7,17 +7,15 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from ...domain.retro import current_retro
 from ...domain.standup import live_standup
 from ..text import safe
 
 
-def open_retro(state):
-    return next((r for r in state.retros.values() if r.status == "open"), None)
-
-
 def presence_text(session, width: int = 24) -> Text:
     state = session.state
-    retro = open_retro(state)
+    retro = current_retro(state)
+    retro = retro if retro is not None and retro.status == "open" else None
     standup = live_standup(state)
     speaker = standup.order[standup.current] if standup and 0 <= standup.current < len(standup.order) else None
     hidden = session.hidden.get(retro.id, {}) if retro else {}
