@@ -343,7 +343,9 @@ class StandupScreen(StandupNotes, RitualScreen):
 
     def action_capture(self) -> None:
         if self._note_member is not None:
-            self.query_one("#note-yesterday", Input).focus()
+            # At once, not on the next turn of the loop (``Widget.focus``): keys typed right after `i` (a fast
+            # typist, a paste) are already queued and would reach the round's keys instead of the field.
+            self.set_focus(self.query_one("#note-yesterday", Input))
 
     def action_leave(self) -> None:
         if isinstance(self.focused, Input):
